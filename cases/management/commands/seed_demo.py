@@ -1,0 +1,142 @@
+"""Demo data for the embedded default: a coordinator and a few cases in different states.
+
+Idempotent: demo cases are recognised by their patients' e-mail addresses at
+example.org, so running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from cases import services
+from cases.consents import ConsentKind
+from cases.models import Case, Goal, MedicalArea
+from cases.workflow import Status
+
+COORDINATOR = "coordinator"
+DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"
+
+DEMO_CASES = [
+    {
+        "email": "margaret.hughes@example.org",
+        "patient_name": "Margaret Hughes",
+        "born": date(1961, 4, 12),
+        "nhs_number": "9434765919",
+        "area": MedicalArea.CANCER,
+        "diagnosis": "Stage III colorectal cancer, diagnosed in June. Liver lesions seen on "
+        "the last CT scan.",
+        "questions": [
+            "Is liver surgery still an option after chemotherapy?",
+            "Are there treatments in China my team has not mentioned?",
+        ],
+        "goal": Goal.TREATMENT,
+        "path": [Status.TRIAGE, Status.AWAITING_RECORDS],
+        "days_ago": 9,
+    },
+    {
+        "email": "wei.chen@example.org",
+        "patient_name": "陈伟 (Wei Chen)",
+        "born": date(1988, 9, 3),
+        "nhs_number": "",
+        "area": MedicalArea.FERTILITY,
+        "diagnosis": "Three failed IVF cycles; unexplained infertility.",
+        "questions": ["What else could be investigated before another cycle?"],
+        "goal": Goal.INFORMATION,
+        "path": [Status.TRIAGE, Status.DRAFTING],
+        "days_ago": 21,
+    },
+    {
+        "email": "tom.okafor@example.org",
+        "patient_name": "Tom Okafor",
+        "born": date(2015, 1, 30),
+        "nhs_number": "",
+        "area": MedicalArea.RARE_DISEASE,
+        "diagnosis": "Suspected mitochondrial disorder; genetic testing inconclusive.",
+        "questions": ["Could whole-genome sequencing find a diagnosis?"],
+        "goal": Goal.INFORMATION,
+        "path": [],
+        "days_ago": 1,
+        "family": True,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create a demo coordinator and demo cases (safe to run again)."
+
+    def handle(self, *args, **options) -> None:
+        User = get_user_model()
+        password = getattr(settings, "DEMO_COORDINATOR_PASSWORD", "") or DEMO_PASSWORD_DEFAULT
+        with transaction.atomic():
+            coordinator, created = User.objects.get_or_create(
+                username=COORDINATOR,
+                defaults={
+                    "email": "coordinator@example.org",
+                    "first_name": "Demo",
+                    "last_name": "Coordinator",
+                    "is_staff": True,
+                    "is_superuser": True,
+                },
+            )
+            if created:
+                coordinator.set_password(password)
+                coordinator.save()
+            made = 0
+            for spec in DEMO_CASES:
+                if Case.objects.filter(contact_email=spec["email"]).exists():
+                    continue
+                self._create_case(spec, coordinator)
+                made += 1
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made} new demo cases)."))
+        self.stdout.write(
+            f"Coordinator sign-in: {settings.SITE_URL}/admin/  "
+            f"username '{COORDINATOR}'"
+            + (f", password '{password}'" if created else " (password unchanged)")
+        )
+        self.stdout.write(
+            f"Patient sign-in: {settings.SITE_URL}/sign-in/ with "
+            f"{DEMO_CASES[0]['email']}; the link is printed in the worker's console."
+        )
+
+    def _create_case(self, spec: dict, coordinator) -> Case:
+        family = spec.get("family", False)
+        enquiry = services.Enquiry(
+            submitted_by_family=family,
+            relationship="Mother" if family else "",
+            contact_name="Grace Okafor" if family else spec["patient_name"],
+            contact_email=spec["email"],
+            contact_phone="+447700900123",
+            preferred_contact="email",
+            contact_times="Weekday mornings",
+            patient_name=spec["patient_name"],
+            patient_date_of_birth=spec["born"],
+            nhs_number=spec["nhs_number"],
+            current_provider="Demo NHS Foundation Trust",
+            medical_area=spec["area"],
+            diagnosis=spec["diagnosis"],
+            treatment_so_far="",
+            treatment_plan="",
+            worries="",
+            questions=spec["questions"],
+            goal=spec["goal"],
+            decision_deadline=date.today() + timedelta(days=30),
+            language="English",
+            interpretation_needs="",
+            consents=[ConsentKind.PROCESSING, ConsentKind.BOUNDARIES],
+        )
+        case = services.case_submit(enquiry=enquiry)
+        submitted = timezone.now() - timedelta(days=spec["days_ago"])
+        Case.objects.filter(pk=case.pk).update(
+            submitted_at=submitted, last_patient_activity_at=submitted
+        )
+        case.assigned_coordinator = coordinator
+        case.save(update_fields=["assigned_coordinator"])
+        for status in spec["path"]:
+            services.case_transition(case=case, to=status, actor=coordinator)
+        return case

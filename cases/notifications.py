@@ -1,0 +1,82 @@
+"""E-mail notifications. Each carries the case reference and a link — no health data."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from sesame.utils import get_query_string
+
+from cases.models import Notification
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    Notification.Kind.CASE_RECEIVED: "We have received your enquiry {reference}",
+    Notification.Kind.SIGN_IN_LINK: "Your medChina Intake sign-in link",
+    Notification.Kind.STATUS_CHANGED: "There is an update on your case {reference}",
+}
+
+
+def _link(notification: Notification) -> str:
+    path = notification.next_path or "/my/"
+    if notification.sign_in_user_id is None:
+        return settings.SITE_URL + path
+    # A fresh single-use token, made now so none is ever stored.
+    query = get_query_string(notification.sign_in_user)
+    return f"{settings.SITE_URL}/sign-in/link/{query}&{urlencode({'next': path})}"
+
+
+def notification_deliver(*, notification_id: int, final_attempt: bool = False) -> None:
+    # Claim the row: exactly one worker moves it from queued (or a failed try) to sending.
+    claimed = Notification.objects.filter(
+        pk=notification_id, state__in=[Notification.State.QUEUED, Notification.State.FAILED]
+    ).update(state=Notification.State.SENDING)
+    if not claimed:
+        logger.info("notification already handled", extra={"notification_id": notification_id})
+        return
+    notification = Notification.objects.select_related("case", "sign_in_user").get(
+        pk=notification_id
+    )
+    reference = notification.case.reference if notification.case else ""
+    context = {
+        "reference": reference,
+        "link": _link(notification),
+        "kind": notification.kind,
+        "link_minutes": settings.SESAME_MAX_AGE // 60,
+        "sign_in_url": settings.SITE_URL + "/sign-in/",
+        "with_sign_in": notification.sign_in_user_id is not None,
+    }
+    subject = SUBJECTS[notification.kind].format(reference=reference)
+    body = render_to_string("cases/email/notification.txt", context)
+    message = EmailMultiAlternatives(subject, body, to=[notification.to_email])
+    try:
+        message.send()
+    except Exception as exc:
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification_id).update(
+                state=Notification.State.FAILED,
+                attempts=notification.attempts + 1,
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+        logger.warning(
+            "notification failed",
+            extra={"notification_id": notification_id, "error": type(exc).__name__},
+        )
+        if not final_attempt:
+            raise
+        return
+    Notification.objects.filter(pk=notification_id).update(
+        state=Notification.State.SENT,
+        attempts=notification.attempts + 1,
+        sent_at=timezone.now(),
+        last_error="",
+    )
+    logger.info(
+        "notification sent", extra={"notification_id": notification_id, "kind": notification.kind}
+    )

@@ -1,0 +1,58 @@
+"""Read paths for cases. Every lookup on behalf of a person goes through a helper here."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from cases import reference
+from cases.models import Case, Membership
+
+PREPARATION_QUESTIONS: list[tuple[str, str]] = [
+    ("diagnosis", "What is my current diagnosis?"),
+    ("question", "What exactly do I want a second opinion to answer?"),
+    ("records", "Are my records complete?"),
+    ("care_plan", "Will this change my immediate care plan?"),
+    ("uk_clinicians", "How will I discuss the results with my UK clinicians?"),
+]
+
+
+def cases_for_member(user) -> QuerySet[Case]:
+    if not user.is_authenticated:
+        return Case.objects.none()
+    return Case.objects.filter(
+        memberships__user=user, memberships__revoked_at__isnull=True
+    ).distinct()
+
+
+def membership_for(user, case: Case) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return case.memberships.filter(user=user, revoked_at__isnull=True).first()
+
+
+def case_for_member(user, ref: str) -> tuple[Case, Membership]:
+    """The case with this reference and the user's membership of it, or 404.
+
+    Not a member, revoked, anonymous, or a malformed reference: all the same 404, so the
+    answer never tells whether a reference exists.
+    """
+    canonical = reference.normalise(ref)
+    if canonical is None or canonical != ref or not user.is_authenticated:
+        raise Http404("No such case")
+    membership = (
+        Membership.objects.select_related("case")
+        .filter(case__reference=canonical, user=user, revoked_at__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such case")
+    return membership.case, membership
+
+
+def case_for_manager(user, ref: str) -> tuple[Case, Membership]:
+    """As ``case_for_member``, for pages only the patient (or their representative) uses."""
+    case, membership = case_for_member(user, ref)
+    if not membership.manages_case:
+        raise Http404("No such case")
+    return case, membership

@@ -1,0 +1,325 @@
+"""The enquiry wizard's forms: one topic per page, plain English, hints under labels."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cases import validators
+from cases.consents import CURRENT, ConsentKind
+from cases.models import ContactMethod, Goal, MedicalArea
+
+SHORT = 200
+LONG = 5000
+MAX_QUESTIONS = 10
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see; bots that fill in every input give themselves away."""
+
+    website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def is_bot(self) -> bool:
+        return bool(self.data.get(self.add_prefix("website")))
+
+
+class WhoForm(forms.Form):
+    title = "Who is filling in this enquiry?"
+
+    filling_in_for = forms.ChoiceField(
+        label="Who is filling in this enquiry?",
+        choices=[
+            ("self", "I am the patient"),
+            ("family", "I am a family member or carer, filling it in for the patient"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who is filling in this enquiry"},
+    )
+    relationship = forms.CharField(
+        label="Your relationship to the patient",
+        help_text="For example: daughter, husband, carer. Only if you are not the patient.",
+        max_length=100,
+        required=False,
+    )
+    patient_agrees = forms.BooleanField(
+        label="The patient knows about this enquiry and agrees to it",
+        help_text="Only if you are not the patient. We will not work on an enquiry the "
+        "patient does not know about.",
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("filling_in_for") == "family":
+            if not data.get("relationship", "").strip():
+                self.add_error("relationship", "Enter your relationship to the patient")
+            if not data.get("patient_agrees"):
+                self.add_error(
+                    "patient_agrees",
+                    "Confirm that the patient knows about this enquiry and agrees to it",
+                )
+        else:
+            data["relationship"] = ""
+            data["patient_agrees"] = False
+        return data
+
+
+class ContactForm(forms.Form):
+    title = "Your contact details"
+
+    contact_name = forms.CharField(
+        label="Your full name",
+        max_length=SHORT,
+        error_messages={"required": "Enter your full name"},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    contact_email = forms.EmailField(
+        label="Your e-mail address",
+        help_text="We send your reference and sign-in links here. We never put medical "
+        "details in e-mails.",
+        max_length=254,
+        error_messages={
+            "required": "Enter your e-mail address",
+            "invalid": "Enter an e-mail address in the right format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    contact_phone = forms.CharField(
+        label="Your phone number",
+        help_text="A UK number, or any number with its country code, like +86.",
+        max_length=32,
+        error_messages={"required": "Enter your phone number"},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    preferred_contact = forms.ChoiceField(
+        label="How should we contact you?",
+        choices=ContactMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how we should contact you"},
+    )
+    contact_times = forms.CharField(
+        label="Best times to contact you (optional)",
+        help_text="For example: weekday mornings, UK time.",
+        max_length=SHORT,
+        required=False,
+    )
+
+    def clean_contact_phone(self) -> str:
+        return validators.phone_number_clean(self.cleaned_data["contact_phone"])
+
+
+class PatientForm(forms.Form):
+    title = "About the patient"
+
+    patient_name = forms.CharField(
+        label="Patient's full name",
+        help_text="As it appears on their medical records.",
+        max_length=SHORT,
+        error_messages={"required": "Enter the patient's full name"},
+    )
+    patient_date_of_birth = forms.DateField(
+        label="Patient's date of birth",
+        help_text="For example, 27 3 1962.",
+        widget=DateInput(),
+        error_messages={
+            "required": "Enter the patient's date of birth",
+            "invalid": "Enter the date of birth as a real date, like 27 3 1962",
+        },
+    )
+    nhs_number = forms.CharField(
+        label="NHS number (optional)",
+        help_text="10 digits, on NHS letters or in the NHS App. Leave blank if you do not "
+        "know it or the patient does not have one.",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+    )
+    current_provider = forms.CharField(
+        label="Current hospital, NHS trust or private provider",
+        help_text="Where the patient is being treated now.",
+        max_length=SHORT,
+        error_messages={"required": "Enter the patient's current hospital or provider"},
+    )
+
+    def clean_patient_date_of_birth(self) -> date:
+        value = self.cleaned_data["patient_date_of_birth"]
+        validators.date_of_birth_check(value)
+        return value
+
+    def clean_nhs_number(self) -> str:
+        value = self.cleaned_data["nhs_number"].strip()
+        return validators.nhs_number_clean(value) if value else ""
+
+
+class MedicalForm(forms.Form):
+    title = "The medical picture"
+
+    medical_area = forms.ChoiceField(
+        label="Which medical area is this about?",
+        choices=MedicalArea.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the medical area"},
+    )
+    diagnosis = forms.CharField(
+        label="What is the current diagnosis?",
+        help_text="In your own words, as the patient's doctors explained it.",
+        max_length=LONG,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter the current diagnosis, in your own words"},
+    )
+    treatment_so_far = forms.CharField(
+        label="What treatment has the patient had so far? (optional)",
+        max_length=LONG,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    treatment_plan = forms.CharField(
+        label="What is the current treatment plan? (optional)",
+        max_length=LONG,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    worries = forms.CharField(
+        label="What worries you most? (optional)",
+        max_length=LONG,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class QuestionsField(forms.CharField):
+    """Several questions in one box, one a line; cleans to a list."""
+
+    widget = forms.Textarea(attrs={"rows": 5})
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, list):
+            value = "\n".join(value)
+        return super().to_python(value)
+
+    def clean(self, value: Any) -> list[str]:
+        text = super().clean(value)
+        questions = [line.strip(" -•\t") for line in text.splitlines()]
+        questions = [q for q in questions if q]
+        if not questions:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(questions) > MAX_QUESTIONS:
+            raise ValidationError(
+                f"Enter at most {MAX_QUESTIONS} questions. Put the most important first.",
+                code="too_many",
+            )
+        return questions
+
+
+class QuestionForm(forms.Form):
+    title = "Your question"
+
+    questions = QuestionsField(
+        label="What exactly do you want a second opinion to answer?",
+        help_text="Write each question on its own line. For example: Is surgery still "
+        "an option for me?",
+        max_length=LONG,
+        error_messages={"required": "Enter at least one question"},
+    )
+    goal = forms.ChoiceField(
+        label="What are you hoping for?",
+        choices=Goal.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what you are hoping for"},
+    )
+    decision_deadline = forms.DateField(
+        label="Is there a date by which a decision must be made? (optional)",
+        help_text="For example, the date of a planned operation.",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "Enter the deadline as a real date, like 14 1 2027"},
+    )
+    language = forms.CharField(
+        label="Preferred language",
+        max_length=100,
+        initial="English",
+        error_messages={"required": "Enter your preferred language"},
+    )
+    interpretation_needs = forms.CharField(
+        label="Do you need an interpreter or other support? (optional)",
+        help_text="For example: a Mandarin interpreter for calls, large print.",
+        max_length=300,
+        required=False,
+    )
+
+    def clean_decision_deadline(self) -> date | None:
+        value = self.cleaned_data["decision_deadline"]
+        if value:
+            validators.deadline_check(value)
+        return value
+
+
+class ConsentForm(HoneypotMixin, forms.Form):
+    title = "Your consent"
+
+    consent_processing = forms.BooleanField(
+        label="I agree to my health information being used to prepare this case",
+        help_text=CURRENT[ConsentKind.PROCESSING].text,
+        error_messages={
+            "required": "You must agree to the use of health information to send an enquiry"
+        },
+    )
+    consent_boundaries = forms.BooleanField(
+        label="I understand what medChina Intake can and cannot do",
+        help_text=CURRENT[ConsentKind.BOUNDARIES].text,
+        error_messages={
+            "required": "Confirm that you understand what medChina Intake can and cannot do"
+        },
+    )
+
+    def consents(self) -> list[str]:
+        return [ConsentKind.PROCESSING, ConsentKind.BOUNDARIES]
+
+
+class SafetyForm(forms.Form):
+    urgent = forms.ChoiceField(
+        label="Do any of these apply to the patient right now?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes or no"},
+    )
+
+
+class SignInForm(HoneypotMixin, forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="The address you used for your enquiry, or the one your invitation was "
+        "sent to.",
+        max_length=254,
+        error_messages={
+            "required": "Enter your e-mail address",
+            "invalid": "Enter an e-mail address in the right format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+
+class PreparationForm(forms.Form):
+    ticked = forms.MultipleChoiceField(
+        label="Questions to think about before a second opinion",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ticked"].choices = questions

@@ -1,0 +1,321 @@
+"""The public site and the patient portal. Thin: parse with a form, call a service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+from sesame.utils import get_user
+
+from cases import selectors, services
+from cases.models import AuditEvent
+from cases.workflow import Status, allowed_targets
+from intake import wizard
+from intake.forms import PreparationForm, SafetyForm, SignInForm
+from intake.models import EnquiryDraft
+
+SAFETY_PASSED = "safety_check_passed"
+DRAFT_KEY = "enquiry_draft_id"
+
+
+# --- Public pages -----------------------------------------------------------------------
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/landing.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/privacy.html")
+
+
+def safety_check(request: HttpRequest) -> HttpResponse:
+    form = SafetyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["urgent"] == "yes":
+            # Nothing is stored on this path: no session, no draft, no log of answers.
+            return redirect("intake:urgent")
+        request.session[SAFETY_PASSED] = True
+        return redirect("intake:step", slug=wizard.STEPS[0].slug)
+    return render(request, "intake/safety_check.html", {"form": form})
+
+
+def urgent(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/urgent.html")
+
+
+# --- The enquiry wizard -----------------------------------------------------------------
+
+
+def _draft(request: HttpRequest, create: bool = False) -> EnquiryDraft | None:
+    draft_id = request.session.get(DRAFT_KEY)
+    draft = EnquiryDraft.objects.filter(pk=draft_id).first() if draft_id else None
+    if draft is None and create:
+        draft = EnquiryDraft.objects.create()
+        request.session[DRAFT_KEY] = str(draft.pk)
+    return draft
+
+
+def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
+    step = wizard.BY_SLUG.get(slug)
+    if step is None:
+        return page_not_found(request, None)
+    if not request.session.get(SAFETY_PASSED):
+        return redirect("intake:start")
+    draft = _draft(request, create=True)
+    if draft.case_id:
+        return redirect("intake:submitted")
+    returning_to_review = request.GET.get("return") == "review"
+
+    if request.method == "POST":
+        form = step.form_class(request.POST)
+        if form.is_valid():
+            draft.data[step.slug] = wizard.to_stored(form.cleaned_data)
+            draft.save(update_fields=["data", "updated_at"])
+            following = wizard.step_after(step.slug)
+            if returning_to_review or following is None:
+                return redirect("intake:review")
+            return redirect("intake:step", slug=following)
+    else:
+        stored = draft.data.get(step.slug)
+        form = step.form_class(initial=stored) if stored else step.form_class()
+
+    index = wizard.STEPS.index(step)
+    previous = wizard.STEPS[index - 1].slug if index else None
+    return render(
+        request,
+        "intake/step.html",
+        {
+            "form": form,
+            "step": step,
+            "step_number": index + 1,
+            "step_count": len(wizard.STEPS),
+            "previous": previous,
+            "returning_to_review": returning_to_review,
+        },
+    )
+
+
+def enquiry_review(request: HttpRequest) -> HttpResponse:
+    if not request.session.get(SAFETY_PASSED):
+        return redirect("intake:start")
+    draft = _draft(request)
+    if draft is None:
+        return redirect("intake:start")
+    if draft.case_id:
+        return redirect("intake:submitted")
+    missing = wizard.first_incomplete(draft)
+    if missing is not None:
+        return redirect("intake:step", slug=missing.slug)
+    return render(request, "intake/review.html", {"sections": wizard.review_rows(draft)})
+
+
+def _enquiry_ratelimit_key(group: str, request: HttpRequest) -> str:
+    draft = _draft(request)
+    email = draft.data.get("contact", {}).get("contact_email", "") if draft else ""
+    return email.lower() or request.META.get("REMOTE_ADDR", "")
+
+
+@require_POST
+def enquiry_submit(request: HttpRequest) -> HttpResponse:
+    draft_id = request.session.get(DRAFT_KEY)
+    if not draft_id or not request.session.get(SAFETY_PASSED):
+        return redirect("intake:start")
+    with transaction.atomic():
+        # The row lock makes a double click (or two tabs) send one enquiry, not two.
+        draft = EnquiryDraft.objects.select_for_update().filter(pk=draft_id).first()
+        if draft is None:
+            return redirect("intake:start")
+        if draft.case_id:
+            return redirect("intake:submitted")
+        limited = any(
+            is_ratelimited(
+                request,
+                group="enquiry",
+                key=key,
+                rate=settings.MEDCHINA_RATELIMIT_ENQUIRY,
+                method="POST",
+                increment=True,
+            )
+            for key in ("ip", _enquiry_ratelimit_key)
+        )
+        if limited:
+            return render(request, "intake/rate_limited.html", status=429)
+        try:
+            enquiry = wizard.enquiry_from_draft(draft)
+        except ValueError as incomplete:
+            return redirect("intake:step", slug=str(incomplete))
+        case = services.case_submit(enquiry=enquiry, request=request)
+        draft.case = case
+        draft.data = {}  # the answers now live on the case; keep no second copy
+        draft.save(update_fields=["case", "data", "updated_at"])
+    return redirect("intake:submitted")
+
+
+def enquiry_submitted(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    if draft is None or draft.case_id is None:
+        return redirect("intake:start")
+    return render(
+        request,
+        "intake/submitted.html",
+        {"reference": draft.case.reference, "email": draft.case.contact_email},
+    )
+
+
+def enquiry_restart(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        request.session.pop(DRAFT_KEY, None)
+        return redirect("intake:step", slug=wizard.STEPS[0].slug)
+    return redirect("intake:start")
+
+
+# --- Sign-in links ------------------------------------------------------------------------
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        limited = any(
+            is_ratelimited(
+                request,
+                group="sign-in",
+                key=key,
+                rate=settings.MEDCHINA_RATELIMIT_SIGN_IN,
+                method="POST",
+                increment=True,
+            )
+            for key in ("ip", "post:email")
+        )
+        if limited:
+            return render(request, "intake/rate_limited.html", status=429)
+        if not form.is_bot():
+            services.sign_in_link_request(email=form.cleaned_data["email"], request=request)
+        # The same answer whether or not we know the address.
+        return redirect("intake:sign_in_sent")
+    return render(request, "intake/sign_in.html", {"form": form})
+
+
+def sign_in_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/sign_in_sent.html")
+
+
+def sign_in_link(request: HttpRequest) -> HttpResponse:
+    """Opening the link shows a button; only the click (a POST) uses the token.
+
+    Mail scanners fetch links before people do; a GET that signed in would spend the
+    single-use token before the patient ever saw it.
+    """
+    token = request.POST.get("token") or request.GET.get("token", "")
+    next_path = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        next_path = reverse("intake:portal")
+    if request.method != "POST":
+        return render(
+            request, "intake/sign_in_link.html", {"token": token, "next": next_path}
+        )
+    user = get_user(token) if token else None
+    if user is None:
+        return render(
+            request, "intake/sign_in_link_invalid.html", {"form": SignInForm()}, status=400
+        )
+    login(request, user, backend="sesame.backends.ModelBackend")
+    services.audit_log(action=AuditEvent.Action.SIGNED_IN, actor=user, request=request)
+    return redirect(next_path)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("intake:landing")
+
+
+# --- The portal ----------------------------------------------------------------------------
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    cases = selectors.cases_for_member(request.user).order_by("-submitted_at")
+    return render(request, "intake/portal.html", {"cases": cases})
+
+
+@login_required
+def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    case, membership = selectors.case_for_member(request.user, ref)
+    services.audit_log(
+        action=AuditEvent.Action.CASE_VIEWED, actor=request.user, case=case, request=request
+    )
+    preparation = PreparationForm(
+        questions=selectors.PREPARATION_QUESTIONS, initial={"ticked": case.preparation_ticked}
+    )
+    headline, next_step = case.status_for_patient
+    return render(
+        request,
+        "intake/case_detail.html",
+        {
+            "case": case,
+            "membership": membership,
+            "headline": headline,
+            "next_step": next_step,
+            "preparation": preparation,
+            "events": case.events.all(),
+            "can_withdraw": membership.manages_case
+            and Status.WITHDRAWN in allowed_targets(case.status),
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
+    case, membership = selectors.case_for_member(request.user, ref)
+    form = PreparationForm(request.POST, questions=selectors.PREPARATION_QUESTIONS)
+    if form.is_valid():
+        services.case_preparation_update(
+            case=case, ticked=form.cleaned_data["ticked"], user=request.user, request=request
+        )
+    return redirect(reverse("intake:case", args=[case.reference]) + "#preparation")
+
+
+@login_required
+def case_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
+    case, membership = selectors.case_for_manager(request.user, ref)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.case_withdraw(case=case, user=request.user, request=request)
+        except services.TransitionNotAllowed as refused:
+            error = refused.messages[0]
+        else:
+            return redirect("intake:case", ref=case.reference)
+    return render(request, "intake/case_withdraw.html", {"case": case, "error": error})
+
+
+# --- Error pages: friendly, and they leak nothing ----------------------------------------
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,124 @@
+"""The enquiry wizard's steps and how answers move between forms and the draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from cases.services import Enquiry
+from intake import forms as intake_forms
+from intake.models import EnquiryDraft
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    form_class: type[forms.Form]
+
+    @property
+    def title(self) -> str:
+        return self.form_class.title
+
+
+STEPS: list[Step] = [
+    Step("who", intake_forms.WhoForm),
+    Step("contact", intake_forms.ContactForm),
+    Step("patient", intake_forms.PatientForm),
+    Step("medical", intake_forms.MedicalForm),
+    Step("question", intake_forms.QuestionForm),
+    Step("consent", intake_forms.ConsentForm),
+]
+BY_SLUG = {step.slug: step for step in STEPS}
+# Fields that are never stored: the honeypot.
+_NOT_STORED = {"website"}
+
+
+def step_after(slug: str) -> str | None:
+    index = [step.slug for step in STEPS].index(slug)
+    return STEPS[index + 1].slug if index + 1 < len(STEPS) else None
+
+
+def to_stored(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Form values as JSON that binds back into the same form unchanged."""
+    stored: dict[str, Any] = {}
+    for name, value in cleaned.items():
+        if name in _NOT_STORED:
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list):
+            value = "\n".join(value)
+        elif value is None:
+            value = ""
+        stored[name] = value
+    return stored
+
+
+def bound_form(step: Step, draft: EnquiryDraft) -> forms.Form:
+    return step.form_class(data=draft.data.get(step.slug, {}))
+
+
+def first_incomplete(draft: EnquiryDraft) -> Step | None:
+    for step in STEPS:
+        if step.slug not in draft.data or not bound_form(step, draft).is_valid():
+            return step
+    return None
+
+
+def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
+    """Re-validate every step and build the enquiry; raises ``ValueError`` if incomplete."""
+    cleaned: dict[str, Any] = {}
+    for step in STEPS:
+        form = bound_form(step, draft)
+        if not form.is_valid():
+            raise ValueError(step.slug)
+        cleaned.update(form.cleaned_data)
+    return Enquiry(
+        submitted_by_family=cleaned["filling_in_for"] == "family",
+        relationship=cleaned["relationship"],
+        contact_name=cleaned["contact_name"],
+        contact_email=cleaned["contact_email"],
+        contact_phone=cleaned["contact_phone"],
+        preferred_contact=cleaned["preferred_contact"],
+        contact_times=cleaned["contact_times"],
+        patient_name=cleaned["patient_name"],
+        patient_date_of_birth=cleaned["patient_date_of_birth"],
+        nhs_number=cleaned["nhs_number"],
+        current_provider=cleaned["current_provider"],
+        medical_area=cleaned["medical_area"],
+        diagnosis=cleaned["diagnosis"],
+        treatment_so_far=cleaned["treatment_so_far"],
+        treatment_plan=cleaned["treatment_plan"],
+        worries=cleaned["worries"],
+        questions=cleaned["questions"],
+        goal=cleaned["goal"],
+        decision_deadline=cleaned["decision_deadline"],
+        language=cleaned["language"],
+        interpretation_needs=cleaned["interpretation_needs"],
+        consents=intake_forms.ConsentForm().consents(),
+    )
+
+
+def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
+    """Each step's answers as label/value pairs for the check-your-answers page."""
+    sections = []
+    for step in STEPS:
+        form = bound_form(step, draft)
+        form.is_valid()
+        rows = []
+        for name, field in form.fields.items():
+            if name in _NOT_STORED:
+                continue
+            value = form.cleaned_data.get(name) if form.is_bound else None
+            if isinstance(field, forms.ChoiceField) and value:
+                value = dict(field.choices).get(value, value)
+            elif isinstance(field, forms.BooleanField):
+                value = "Yes" if value else "No"
+            elif isinstance(value, date):
+                value = f"{value.day} {value:%B %Y}"
+            rows.append({"label": field.label, "value": value, "name": name})
+        sections.append({"step": step, "rows": rows})
+    return sections

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from medchina import health
+
+urlpatterns = [
+    path("healthz/", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("intake.urls")),
+]
+
+handler400 = "intake.views.bad_request"
+handler403 = "intake.views.permission_denied"
+handler404 = "intake.views.page_not_found"
+handler500 = "intake.views.server_error"
