@@ -181,9 +181,7 @@ def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case
     if missing:
         raise ValidationError("The enquiry cannot be sent without the required consents.")
     with transaction.atomic():
-        user = user_get_or_create_for_email(
-            email=enquiry.contact_email, name=enquiry.contact_name
-        )
+        user = user_get_or_create_for_email(email=enquiry.contact_email, name=enquiry.contact_name)
         fields = {
             name: getattr(enquiry, name)
             for name in Enquiry.__dataclass_fields__
@@ -203,9 +201,7 @@ def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case
         CaseEvent.objects.create(case=case, to_status=Status.SUBMITTED, actor=user)
         for kind in enquiry.consents:
             consent_give(case=case, kind=kind, user=user, request=request)
-        audit_log(
-            action=AuditEvent.Action.CASE_SUBMITTED, actor=user, case=case, request=request
-        )
+        audit_log(action=AuditEvent.Action.CASE_SUBMITTED, actor=user, case=case, request=request)
         notification_queue(
             kind=Notification.Kind.CASE_RECEIVED,
             to_email=user.email,
@@ -256,9 +252,7 @@ def case_preparation_update(
     case.preparation_ticked = [key for key in known if key in set(ticked)]
     case.last_patient_activity_at = timezone.now()
     case.save(update_fields=["preparation_ticked", "last_patient_activity_at", "updated_at"])
-    audit_log(
-        action=AuditEvent.Action.PREPARATION_UPDATED, actor=user, case=case, request=request
-    )
+    audit_log(action=AuditEvent.Action.PREPARATION_UPDATED, actor=user, case=case, request=request)
     return case
 
 
@@ -270,16 +264,8 @@ def sign_in_link_request(*, email: str, request: HttpRequest | None = None) -> N
     """
     User = get_user_model()
     email = email.strip().lower()
-    user = (
-        User.objects.filter(
-            username=email,
-            is_active=True,
-            case_memberships__revoked_at__isnull=True,
-        )
-        .distinct()
-        .first()
-    )
-    if user is None:
+    user = User.objects.filter(username=email, is_active=True).first()
+    if user is None or not Membership.objects.filter(user=user, revoked_at__isnull=True).exists():
         return
     with transaction.atomic():
         notification_queue(

@@ -17,12 +17,12 @@ def nhs_number_clean(value: str) -> str:
     Modulus 11: weights 10..2 on the first nine digits; check = 11 - (sum mod 11);
     11 means 0 and 10 means the number cannot be valid.
     """
-    digits = re.sub(r"[\s-]", "", value)
-    if not re.fullmatch(r"\d{10}", digits):
-        raise ValidationError(
-            "Enter the NHS number as 10 digits, like 943 476 5919", code="format"
-        )
-    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1)))
+    digits = re.sub(r"[ \t-]", "", value)
+    if not re.fullmatch(r"[0-9]{10}", digits):
+        raise ValidationError("Enter the NHS number as 10 digits, like 943 476 5919", code="format")
+    total = sum(
+        int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True)
+    )
     check = 11 - total % 11
     if check == 11:
         check = 0
@@ -41,7 +41,7 @@ def phone_number_clean(value: str, default_region: str = "GB") -> str:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as error:
         raise ValidationError(
-            "Enter a phone number, like 07700 900 982 or +86 138 0013 8000", code="format"
+            "Enter a phone number, like 07911 123456 or +86 138 0013 8000", code="format"
         ) from error
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(

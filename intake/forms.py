@@ -302,8 +302,7 @@ class SafetyForm(forms.Form):
 class SignInForm(HoneypotMixin, forms.Form):
     email = forms.EmailField(
         label="E-mail address",
-        help_text="The address you used for your enquiry, or the one your invitation was "
-        "sent to.",
+        help_text="The address you used for your enquiry, or the one your invitation was sent to.",
         max_length=254,
         error_messages={
             "required": "Enter your e-mail address",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
-from sesame.utils import get_user
 
 from cases import selectors, services
 from cases.models import AuditEvent
 from cases.workflow import Status, allowed_targets
 from intake import wizard
-from intake.forms import PreparationForm, SafetyForm, SignInForm
+from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
 from intake.models import EnquiryDraft
 
 SAFETY_PASSED = "safety_check_passed"
@@ -37,7 +36,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def safety_check(request: HttpRequest) -> HttpResponse:
-    form = SafetyForm(request.POST or None)
+    form = SafetyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["urgent"] == "yes":
             # Nothing is stored on this path: no session, no draft, no log of answers.
@@ -76,6 +75,8 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
 
     if request.method == "POST":
         form = step.form_class(request.POST)
+        if isinstance(form, HoneypotMixin) and form.is_bot():
+            return bad_request(request)
         if form.is_valid():
             draft.data[step.slug] = wizard.to_stored(form.cleaned_data)
             draft.save(update_fields=["data", "updated_at"])
@@ -181,7 +182,7 @@ def enquiry_restart(request: HttpRequest) -> HttpResponse:
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         limited = any(
             is_ratelimited(
@@ -218,10 +219,11 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
         next_path = reverse("intake:portal")
     if request.method != "POST":
-        return render(
-            request, "intake/sign_in_link.html", {"token": token, "next": next_path}
-        )
-    user = get_user(token) if token else None
+        return render(request, "intake/sign_in_link.html", {"token": token, "next": next_path})
+    # sesame's get_user() reads tokens from the query string only; the token comes in a
+    # POST here, so authenticate directly. login() then updates last_login, which is
+    # what makes the single-use token invalid.
+    user = authenticate(request, sesame=token, scope="", max_age=None) if token else None
     if user is None:
         return render(
             request, "intake/sign_in_link_invalid.html", {"form": SignInForm()}, status=400
@@ -275,7 +277,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 @require_POST
 def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
+    case, _membership = selectors.case_for_member(request.user, ref)
     form = PreparationForm(request.POST, questions=selectors.PREPARATION_QUESTIONS)
     if form.is_valid():
         services.case_preparation_update(
@@ -286,7 +288,7 @@ def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 def case_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_manager(request.user, ref)
+    case, _membership = selectors.case_for_manager(request.user, ref)
     error = ""
     if request.method == "POST":
         try:

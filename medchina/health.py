@@ -50,7 +50,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         try:
             check()
         except Exception as exc:
-            logger.warning("health check failed", extra={"check": name, "error": type(exc).__name__})
+            logger.warning(
+                "health check failed", extra={"check": name, "error": type(exc).__name__}
+            )
             results[name] = "error"
         else:
             results[name] = "ok"

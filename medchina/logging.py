@@ -38,7 +38,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key in self._standard or key in self._dropped or key.startswith("_"):
                 continue
-            entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+            entry[key] = (
+                value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+            )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

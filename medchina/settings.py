@@ -28,6 +28,15 @@ if DJANGO_ENV not in {"development", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 
+def env_required(name: str) -> str:
+    """A variable production cannot run without: missing or empty stops start-up."""
+    value = env.str(name, default="").strip()
+    if not value:
+        raise environ.ImproperlyConfigured(
+            f"{name} must be set when DJANGO_ENV=production (see .env.example)"
+        )
+    return value
+
 
 def env_path(name: str, default: Path) -> Path:
     return Path(env.str(name, default=str(default))).resolve()
@@ -38,7 +47,9 @@ if not PRODUCTION:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 if PRODUCTION:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+    SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+    for _name in ("DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"):
+        env_required(_name)
 else:
     SECRET_KEY = env.str(
         "DJANGO_SECRET_KEY",
@@ -150,6 +161,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles")
+# Outside production whitenoise serves straight from static/ (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Health records never live under MEDIA_ROOT or any public URL: they are served only by
 # permission-checked views. PRIVATE_STORAGE_ROOT is the one place they are written.
@@ -172,19 +186,37 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- E-mail ---------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url(
+_email = env.email_url(
     "EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://"
 )
-vars().update(EMAIL_CONFIG)
+# django-environ speaks the pre-6.1 EMAIL_* names; Django 6.1 configures mailers instead.
+_mailer_options = {
+    option: _email[key]
+    for key, option in {
+        "EMAIL_HOST": "host",
+        "EMAIL_PORT": "port",
+        "EMAIL_HOST_USER": "username",
+        "EMAIL_HOST_PASSWORD": "password",
+        "EMAIL_USE_TLS": "use_tls",
+        "EMAIL_USE_SSL": "use_ssl",
+        "EMAIL_FILE_PATH": "file_path",
+    }.items()
+    if _email.get(key) not in (None, "")
+}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mailer_options["timeout"] = 20
+else:
+    _mailer_options = {k: v for k, v in _mailer_options.items() if k == "file_path"}
+    if "file_path" in _mailer_options:
+        # filemail:///var/mail is the folder /var/mail (django-environ drops the slash).
+        _mailer_options["file_path"] = "/" + _mailer_options["file_path"].lstrip("/")
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mailer_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="medChina Intake <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = 20
 
 # --- Celery ---------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=None if PRODUCTION else "filesystem://"
-)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=None if PRODUCTION else "filesystem://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Sessions, cookies, security headers -----------------------------------------------
@@ -233,7 +265,7 @@ AXES_RESET_ON_SUCCESS = True
 # --- Passwordless sign-in links (django-sesame) ----------------------------------------
 SESAME_MAX_AGE = env.int("MEDCHINA_SIGN_IN_LINK_MAX_AGE", default=60 * 30)
 SESAME_ONE_TIME = True
-SESAME_TOKEN_NAME = "token"
+SESAME_TOKEN_NAME = "token"  # noqa: S105 (a parameter name)
 
 LOGIN_URL = "intake:sign_in"
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,130 +15,421 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=12, unique=True)),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('triage', 'Triage'), ('awaiting_records', 'Awaiting records'), ('drafting', 'Drafting'), ('review', 'Review'), ('ready', 'Ready'), ('shared', 'Shared'), ('opinion_received', 'Opinion received'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn'), ('declined', 'Declined')], db_index=True, default='submitted', max_length=20)),
-                ('submitted_by_family', models.BooleanField(default=False)),
-                ('relationship', models.CharField(blank=True, max_length=100)),
-                ('contact_name', models.CharField(max_length=200)),
-                ('contact_email', models.EmailField(max_length=254)),
-                ('contact_phone', models.CharField(max_length=32)),
-                ('preferred_contact', models.CharField(choices=[('email', 'E-mail'), ('phone', 'Phone')], default='email', max_length=10)),
-                ('contact_times', models.CharField(blank=True, max_length=200)),
-                ('patient_name', models.CharField(max_length=200)),
-                ('patient_date_of_birth', models.DateField()),
-                ('nhs_number', models.CharField(blank=True, max_length=10)),
-                ('current_provider', models.CharField(max_length=200, verbose_name='current hospital, trust or provider')),
-                ('medical_area', models.CharField(choices=[('cancer', 'Cancer and oncology'), ('rare_disease', 'Rare disease and complex diagnosis'), ('fertility', 'Fertility and reproductive medicine'), ('eye_care', 'Eye care'), ('rehabilitation', 'Rehabilitation and chronic conditions'), ('other', 'Other')], max_length=20)),
-                ('diagnosis', models.TextField(verbose_name='current diagnosis')),
-                ('treatment_so_far', models.TextField(blank=True)),
-                ('treatment_plan', models.TextField(blank=True, verbose_name='current treatment plan')),
-                ('worries', models.TextField(blank=True, verbose_name='what worries them')),
-                ('questions', models.JSONField(default=list)),
-                ('goal', models.CharField(choices=[('information', 'Information: understand the options'), ('treatment', 'Treatment exploration: could treatment in China be possible?'), ('travel', 'Travel planning: what a visit would involve')], max_length=20)),
-                ('decision_deadline', models.DateField(blank=True, null=True)),
-                ('language', models.CharField(default='English', max_length=100, verbose_name='preferred language')),
-                ('interpretation_needs', models.CharField(blank=True, max_length=300)),
-                ('preparation_ticked', models.JSONField(blank=True, default=list)),
-                ('submitted_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('last_patient_activity_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assigned_coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_cases', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=12, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("triage", "Triage"),
+                            ("awaiting_records", "Awaiting records"),
+                            ("drafting", "Drafting"),
+                            ("review", "Review"),
+                            ("ready", "Ready"),
+                            ("shared", "Shared"),
+                            ("opinion_received", "Opinion received"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("declined", "Declined"),
+                        ],
+                        db_index=True,
+                        default="submitted",
+                        max_length=20,
+                    ),
+                ),
+                ("submitted_by_family", models.BooleanField(default=False)),
+                ("relationship", models.CharField(blank=True, max_length=100)),
+                ("contact_name", models.CharField(max_length=200)),
+                ("contact_email", models.EmailField(max_length=254)),
+                ("contact_phone", models.CharField(max_length=32)),
+                (
+                    "preferred_contact",
+                    models.CharField(
+                        choices=[("email", "E-mail"), ("phone", "Phone")],
+                        default="email",
+                        max_length=10,
+                    ),
+                ),
+                ("contact_times", models.CharField(blank=True, max_length=200)),
+                ("patient_name", models.CharField(max_length=200)),
+                ("patient_date_of_birth", models.DateField()),
+                ("nhs_number", models.CharField(blank=True, max_length=10)),
+                (
+                    "current_provider",
+                    models.CharField(
+                        max_length=200, verbose_name="current hospital, trust or provider"
+                    ),
+                ),
+                (
+                    "medical_area",
+                    models.CharField(
+                        choices=[
+                            ("cancer", "Cancer and oncology"),
+                            ("rare_disease", "Rare disease and complex diagnosis"),
+                            ("fertility", "Fertility and reproductive medicine"),
+                            ("eye_care", "Eye care"),
+                            ("rehabilitation", "Rehabilitation and chronic conditions"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("diagnosis", models.TextField(verbose_name="current diagnosis")),
+                ("treatment_so_far", models.TextField(blank=True)),
+                (
+                    "treatment_plan",
+                    models.TextField(blank=True, verbose_name="current treatment plan"),
+                ),
+                ("worries", models.TextField(blank=True, verbose_name="what worries them")),
+                ("questions", models.JSONField(default=list)),
+                (
+                    "goal",
+                    models.CharField(
+                        choices=[
+                            ("information", "Information: understand the options"),
+                            (
+                                "treatment",
+                                "Treatment exploration: could treatment in China be possible?",
+                            ),
+                            ("travel", "Travel planning: what a visit would involve"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("decision_deadline", models.DateField(blank=True, null=True)),
+                (
+                    "language",
+                    models.CharField(
+                        default="English", max_length=100, verbose_name="preferred language"
+                    ),
+                ),
+                ("interpretation_needs", models.CharField(blank=True, max_length=300)),
+                ("preparation_ticked", models.JSONField(blank=True, default=list)),
+                (
+                    "submitted_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "last_patient_activity_at",
+                    models.DateTimeField(default=django.utils.timezone.now),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assigned_coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at'],
+                "ordering": ["-submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('case.submitted', 'Case submitted'), ('case.viewed', 'Case viewed'), ('case.status_changed', 'Status changed'), ('consent.given', 'Consent given'), ('consent.withdrawn', 'Consent withdrawn'), ('sign_in.link_sent', 'Sign-in link sent'), ('sign_in.signed_in', 'Signed in'), ('case.preparation_updated', 'Preparation checklist updated')], max_length=40)),
-                ('target', models.CharField(blank=True, max_length=200)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("case.submitted", "Case submitted"),
+                            ("case.viewed", "Case viewed"),
+                            ("case.status_changed", "Status changed"),
+                            ("consent.given", "Consent given"),
+                            ("consent.withdrawn", "Consent withdrawn"),
+                            ("sign_in.link_sent", "Sign-in link sent"),
+                            ("sign_in.signed_in", "Signed in"),
+                            ("case.preparation_updated", "Preparation checklist updated"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("target", models.CharField(blank=True, max_length=200)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_events",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('submitted', 'Submitted'), ('triage', 'Triage'), ('awaiting_records', 'Awaiting records'), ('drafting', 'Drafting'), ('review', 'Review'), ('ready', 'Ready'), ('shared', 'Shared'), ('opinion_received', 'Opinion received'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn'), ('declined', 'Declined')], max_length=20)),
-                ('to_status', models.CharField(choices=[('submitted', 'Submitted'), ('triage', 'Triage'), ('awaiting_records', 'Awaiting records'), ('drafting', 'Drafting'), ('review', 'Review'), ('ready', 'Ready'), ('shared', 'Shared'), ('opinion_received', 'Opinion received'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn'), ('declined', 'Declined')], max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("triage", "Triage"),
+                            ("awaiting_records", "Awaiting records"),
+                            ("drafting", "Drafting"),
+                            ("review", "Review"),
+                            ("ready", "Ready"),
+                            ("shared", "Shared"),
+                            ("opinion_received", "Opinion received"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("triage", "Triage"),
+                            ("awaiting_records", "Awaiting records"),
+                            ("drafting", "Drafting"),
+                            ("review", "Review"),
+                            ("ready", "Ready"),
+                            ("shared", "Shared"),
+                            ("opinion_received", "Opinion received"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('processing', 'Processing of health data for case preparation'), ('boundaries', "Acknowledgement of the service's boundaries"), ('sharing', 'Sharing a pseudonymised case file with China-side reviewers'), ('family_access', 'Family member access')], max_length=20)),
-                ('text_version', models.CharField(max_length=30)),
-                ('text_sha256', models.CharField(max_length=64)),
-                ('given_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='cases.case')),
-                ('given_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("processing", "Processing of health data for case preparation"),
+                            ("boundaries", "Acknowledgement of the service's boundaries"),
+                            (
+                                "sharing",
+                                "Sharing a pseudonymised case file with China-side reviewers",
+                            ),
+                            ("family_access", "Family member access"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("text_version", models.CharField(max_length=30)),
+                ("text_sha256", models.CharField(max_length=64)),
+                ("given_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "given_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['given_at'],
+                "ordering": ["given_at"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('patient', 'Patient'), ('representative', 'Family member or carer acting for the patient'), ('contributor', 'Family contributor (uploads records)'), ('viewer', 'Family viewer')], max_length=20)),
-                ('can_view_all_records', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='cases.case')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='case_memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("patient", "Patient"),
+                            ("representative", "Family member or carer acting for the patient"),
+                            ("contributor", "Family contributor (uploads records)"),
+                            ("viewer", "Family viewer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("can_view_all_records", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('case_received', 'Case received'), ('sign_in_link', 'Sign-in link'), ('status_changed', 'Status changed')], max_length=30)),
-                ('to_email', models.EmailField(max_length=254)),
-                ('next_path', models.CharField(blank=True, max_length=200)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='cases.case')),
-                ('sign_in_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("case_received", "Case received"),
+                            ("sign_in_link", "Sign-in link"),
+                            ("status_changed", "Status changed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("to_email", models.EmailField(max_length=254)),
+                ("next_path", models.CharField(blank=True, max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "sign_in_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['status', '-submitted_at'], name='cases_case_status_0f740c_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["status", "-submitted_at"], name="cases_case_status_0f740c_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['case', '-at'], name='cases_audit_case_id_3593b3_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["case", "-at"], name="cases_audit_case_id_3593b3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('case', 'user'), name='one_membership_per_user'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("case", "user"), name="one_membership_per_user"
+            ),
         ),
     ]

@@ -20,7 +20,7 @@ from cases.models import Case, Goal, MedicalArea
 from cases.workflow import Status
 
 COORDINATOR = "coordinator"
-DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"
+DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"  # noqa: S105 (demo only)
 
 DEMO_CASES = [
     {

@@ -1,0 +1,91 @@
+import itertools
+
+import pytest
+
+from cases import services
+from cases.models import AuditEvent, CaseEvent, Notification
+from cases.workflow import FINAL, TRANSITIONS, Status, allowed_targets
+from tests.factories import StaffFactory, patient_case
+
+ALL_PAIRS = list(itertools.product(Status, Status))
+ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in TRANSITIONS[a]]
+REFUSED = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
+
+
+def test_the_table_follows_the_design():
+    assert allowed_targets(Status.SUBMITTED) == [Status.TRIAGE, Status.WITHDRAWN, Status.DECLINED]
+    assert Status.DRAFTING in TRANSITIONS[Status.AWAITING_RECORDS]
+    assert Status.AWAITING_RECORDS in TRANSITIONS[Status.DRAFTING]
+    assert {Status.CLOSED, Status.WITHDRAWN, Status.DECLINED} == FINAL
+    assert Status.DECLINED not in TRANSITIONS[Status.SHARED]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("current", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
+def test_it_makes_every_allowed_transition_and_records_it(current, target):
+    case, _ = patient_case(status=current)
+    coordinator = StaffFactory()
+
+    services.case_transition(case=case, to=target, actor=coordinator, note="checked by phone")
+
+    case.refresh_from_db()
+    assert case.status == target
+    event = CaseEvent.objects.get(case=case)
+    assert (event.from_status, event.to_status, event.actor, event.note) == (
+        current,
+        target,
+        coordinator,
+        "checked by phone",
+    )
+    audit = AuditEvent.objects.get(case=case, action=AuditEvent.Action.CASE_STATUS_CHANGED)
+    assert audit.detail == {"from_status": current, "to_status": target}
+    assert audit.actor == coordinator
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("current", "target"), REFUSED, ids=[f"{a}->{b}" for a, b in REFUSED])
+def test_it_refuses_every_other_transition_and_changes_nothing(current, target):
+    case, _ = patient_case(status=current)
+
+    with pytest.raises(services.TransitionNotAllowed):
+        services.case_transition(case=case, to=target, actor=StaffFactory(), note="a reason")
+
+    case.refresh_from_db()
+    assert case.status == current
+    assert not CaseEvent.objects.filter(case=case).exists()
+    assert not AuditEvent.objects.filter(case=case).exists()
+
+
+@pytest.mark.django_db
+def test_declining_needs_a_reason():
+    case, _ = patient_case(status=Status.TRIAGE)
+    with pytest.raises(services.TransitionNotAllowed, match="needs a reason"):
+        services.case_transition(case=case, to=Status.DECLINED, actor=StaffFactory(), note="  ")
+    case.refresh_from_db()
+    assert case.status == Status.TRIAGE
+
+
+@pytest.mark.django_db
+def test_a_patient_can_only_withdraw():
+    case, membership = patient_case(status=Status.SUBMITTED)
+    with pytest.raises(services.TransitionNotAllowed, match="Only a coordinator"):
+        services.case_transition(
+            case=case, to=Status.TRIAGE, actor=membership.user, by_patient=True
+        )
+    services.case_withdraw(case=case, user=membership.user)
+    case.refresh_from_db()
+    assert case.status == Status.WITHDRAWN
+
+
+@pytest.mark.django_db
+def test_a_coordinator_change_tells_the_patient_without_health_details(mailoutbox, run_on_commit):
+    case, membership = patient_case(status=Status.SUBMITTED)
+    with run_on_commit():
+        services.case_transition(case=case, to=Status.TRIAGE, actor=StaffFactory())
+
+    assert Notification.objects.get(case=case).state == Notification.State.SENT
+    (mail,) = mailoutbox
+    assert mail.to == [membership.user.email]
+    assert case.reference in mail.subject
+    assert case.diagnosis not in mail.body
+    assert "/my/cases/" + case.reference in mail.body

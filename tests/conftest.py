@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from medchina.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Every test gets its own private storage folder; nothing touches var/."""
+    location = tmp_path / "private"
+    location.mkdir()
+    settings.PRIVATE_STORAGE_ROOT = location
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location), "base_url": None},
+        },
+    }
+    return location
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Unit tests run tasks in-process, through the real task code.
+
+    The integration tests in tests/integration/ use a real worker and broker instead.
+    """
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run what the code under test queued with transaction.on_commit (e.g. tasks)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
