@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -27,9 +26,10 @@ def _link(notification: Notification) -> str:
     path = notification.next_path or "/my/"
     if notification.sign_in_user_id is None:
         return settings.SITE_URL + path
-    # A fresh single-use token, made now so none is ever stored.
-    query = get_query_string(notification.sign_in_user)
-    return f"{settings.SITE_URL}/sign-in/link/{query}&{urlencode({'next': path})}"
+    # A fresh single-use token, made now so none is ever stored. Signing in lands on
+    # /my/, which lists the person's cases; keeping the link short keeps it on one line
+    # (and clickable) in every mail client.
+    return f"{settings.SITE_URL}/sign-in/link/{get_query_string(notification.sign_in_user)}"
 
 
 def notification_deliver(*, notification_id: int, final_attempt: bool = False) -> None:

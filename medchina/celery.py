@@ -66,6 +66,8 @@ def configure(app: Celery) -> None:
         task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
         task_eager_propagates=True,
         worker_hijack_root_logger=False,
+        # Let the console e-mail backend print plainly in development.
+        worker_redirect_stdouts=False,
         timezone=settings.TIME_ZONE,
     )
 
