@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from cases import reference
 from cases.consents import ConsentKind
@@ -34,7 +37,9 @@ class ContactMethod(models.TextChoices):
 class Case(models.Model):
     """One patient's enquiry and everything that belongs to it."""
 
-    reference = models.CharField(max_length=12, unique=True, editable=False)
+    # The public reference is the primary key, so no URL — the admin's included — ever
+    # shows a sequential id.
+    reference = models.CharField(max_length=12, primary_key=True, editable=False)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True
     )
@@ -84,7 +89,14 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["status", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "-submitted_at"]),
+            models.Index(fields=["assigned_coordinator", "status", "-submitted_at"]),
+        ]
+        permissions = [
+            ("reassign_case", "Can assign cases to any coordinator"),
+            ("export_case", "Can export case lists"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -93,7 +105,8 @@ class Case(models.Model):
         if self.reference:
             super().save(*args, **kwargs)
             return
-        # 35 random bits make a clash rare; the unique index makes it impossible.
+        # 35 random bits make a clash rare; the primary key makes it impossible.
+        kwargs["force_insert"] = True
         for _attempt in range(10):
             self.reference = reference.generate()
             try:
@@ -200,6 +213,21 @@ class AuditEvent(models.Model):
         SIGN_IN_LINK_SENT = "sign_in.link_sent", "Sign-in link sent"
         SIGNED_IN = "sign_in.signed_in", "Signed in"
         PREPARATION_UPDATED = "case.preparation_updated", "Preparation checklist updated"
+        RECORD_UPLOADED = "record.uploaded", "Record uploaded"
+        RECORD_CHECKED = "record.checked", "Record checked"
+        RECORD_VIEWED = "record.viewed", "Record viewed"
+        RECORD_DOWNLOADED = "record.downloaded", "Record downloaded"
+        INVITATION_SENT = "invitation.sent", "Family invitation sent"
+        INVITATION_ACCEPTED = "invitation.accepted", "Family invitation accepted"
+        INVITATION_REVOKED = "invitation.revoked", "Family invitation cancelled"
+        ACCESS_GRANTED = "access.granted", "Family access changed"
+        ACCESS_REVOKED = "access.revoked", "Family access removed"
+        RECORDS_REQUESTED = "records.requested", "Records requested"
+        SUMMARY_DRAFTED = "summary.drafted", "Summary drafted"
+        SUMMARY_EDITED = "summary.edited", "Summary section edited"
+        DIRECTION_CONFIRMED = "direction.confirmed", "Direction confirmed"
+        OUTCOME_RELEASED = "outcome.released", "Outcome released"
+        CASE_ASSIGNED = "case.assigned", "Case assigned"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
@@ -236,6 +264,9 @@ class Notification(models.Model):
         CASE_RECEIVED = "case_received", "Case received"
         SIGN_IN_LINK = "sign_in_link", "Sign-in link"
         STATUS_CHANGED = "status_changed", "Status changed"
+        INVITATION = "invitation", "Family invitation"
+        RECORDS_REQUESTED = "records_requested", "Records requested"
+        OUTCOME_AVAILABLE = "outcome_available", "Outcome available"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -253,6 +284,8 @@ class Notification(models.Model):
     sign_in_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
     # Where the link lands; a path on our own site, never anything about the case.
     next_path = models.CharField(max_length=200, blank=True)
+    # A scoped sign-in token (e.g. one invitation) instead of a general one.
+    token_scope = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
@@ -264,3 +297,266 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.state}"
+
+
+class RecordCategory(models.TextChoices):
+    DIAGNOSIS_LETTER = "diagnosis_letter", "Diagnosis or clinic letter"
+    REFERRAL = "referral", "Referral letter"
+    DISCHARGE = "discharge", "Discharge summary"
+    LAB = "lab", "Blood test or lab report"
+    IMAGING_REPORT = "imaging_report", "Imaging report"
+    IMAGING_STUDY = "imaging_study", "Imaging study (DICOM)"
+    PATHOLOGY = "pathology", "Pathology or biopsy report"
+    GENETIC = "genetic", "Genetic or molecular test"
+    MEDICATIONS = "medications", "Medications and allergies"
+    TREATMENT_HISTORY = "treatment_history", "Treatment history"
+    IVF_CYCLE = "ivf_cycle", "IVF cycle record"
+    REVIEWER_OPINION = "reviewer_opinion", "Reviewer's opinion"
+    OTHER = "other", "Other"
+
+
+# Categories a patient or family member may choose; the reviewer's opinion is uploaded
+# by a coordinator.
+UPLOADER_CATEGORIES = [
+    (value, label)
+    for value, label in RecordCategory.choices
+    if value != RecordCategory.REVIEWER_OPINION
+]
+
+
+def _record_path(record: Record, filename: str) -> str:
+    # Server-chosen names only: the uploader's file name never reaches the file system.
+    return f"records/{record.public_id}/{filename}"
+
+
+class Record(models.Model):
+    """One uploaded document. Files live in private storage under server-made names."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received — being checked"
+        CHECKING = "checking", "Being checked"
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Not accepted"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
+    uploaded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_records"
+    )
+    category = models.CharField(max_length=30, choices=RecordCategory.choices)
+    document_date = models.DateField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    # Shown to people (escaped by templates), never used as a path.
+    original_name = models.CharField(max_length=255)
+    original = models.FileField(upload_to=_record_path, max_length=200)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    sniffed_type = models.CharField(max_length=100, blank=True)
+    derivative = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    derivative_type = models.CharField(max_length=100, blank=True)
+    thumbnail = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    preview = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.RECEIVED, db_index=True
+    )
+    rejection_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["case", "sha256"], name="one_copy_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.case_id})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in {self.State.RECEIVED, self.State.CHECKING}
+
+
+class MedicalDirection(models.Model):
+    """A China medical direction a case may be matched to; data, edited in the admin."""
+
+    area = models.CharField(max_length=20, choices=MedicalArea.choices)
+    name_en = models.CharField("name (English)", max_length=200)
+    name_zh = models.CharField("name (Simplified Chinese)", max_length=200)
+    helps_with = models.TextField("what it may help with")
+    cautions = models.TextField(blank=True)
+    high_risk = models.BooleanField(
+        default=False,
+        help_text="Eligibility depends on diagnosis, clinical assessment, hospital policy "
+        "and regulation (e.g. CAR-T, stem-cell therapy, special-access devices).",
+    )
+    essential_categories = models.JSONField(
+        default=list, help_text="Record categories this direction needs."
+    )
+    in_area_checklist = models.BooleanField(
+        default=True,
+        help_text="Its essential records make up the checklist patients in this area see.",
+    )
+
+    class Meta:
+        ordering = ["area", "name_en"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Invitation(models.Model):
+    """A patient's invitation to a family member to help with one case."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    can_view_all_records = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+    @property
+    def state_label(self) -> str:
+        if self.accepted_at:
+            return "Accepted"
+        if self.revoked_at:
+            return "Cancelled"
+        if self.expires_at <= timezone.now():
+            return "Expired"
+        return "Waiting for them to accept"
+
+
+class InternalNote(models.Model):
+    """A coordinator's note on a case. Never shown to the patient or family."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="internal_notes")
+    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.case_id}"
+
+
+class RecordRequest(models.Model):
+    """A coordinator's request for missing records, shown to the patient in the portal."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="record_requests")
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    categories = models.JSONField(default=list)
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Records requested for {self.case_id}"
+
+
+class TextState(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    DRAFT = "draft", "Draft"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class SummarySection(models.Model):
+    """One section of the case summary, in English and Simplified Chinese.
+
+    ``version`` goes up with every save; an edit based on an older version is refused so
+    two coordinators cannot overwrite each other (optimistic locking).
+    """
+
+    class Key(models.TextChoices):
+        BACKGROUND = "background", "Background"
+        TIMELINE = "timeline", "Timeline"
+        CURRENT_CONCERN = "current_concern", "Current concern"
+        GOAL = "goal", "The patient's goal"
+        QUESTIONS = "questions", "Questions for reviewers"
+        RECORDS_PROVIDED = "records_provided", "Records provided"
+        RECORDS_MISSING = "records_missing", "Records missing"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="summary_sections")
+    key = models.CharField(max_length=20, choices=Key.choices)
+    text_en = models.TextField("English", blank=True)
+    text_zh = models.TextField("Simplified Chinese", blank=True)
+    state_en = models.CharField(
+        max_length=12, choices=TextState.choices, default=TextState.NOT_STARTED
+    )
+    state_zh = models.CharField(
+        max_length=12, choices=TextState.choices, default=TextState.NOT_STARTED
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "key"], name="one_section_per_key")]
+        permissions = [("translate_summarysection", "Can edit the Chinese side of summaries")]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} ({self.case_id})"
+
+    @property
+    def order(self) -> int:
+        return list(self.Key).index(self.Key(self.key))
+
+
+class CaseDirection(models.Model):
+    """A medical direction a coordinator confirmed for a case, with the reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="directions")
+    direction = models.ForeignKey(MedicalDirection, on_delete=models.PROTECT, related_name="+")
+    rationale = models.TextField()
+    confirmed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "direction"], name="one_match_per_direction")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} for {self.case_id}"
+
+
+class CaseOutcome(models.Model):
+    """What came back from the review, explained in plain English, and what comes next."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="outcome")
+    opinion_summary = models.TextField("plain-English summary of the opinion")
+    next_steps = models.TextField(
+        help_text="More records, hospital communication, appointment planning, translation, "
+        "travel feasibility, what to share with their UK clinicians."
+    )
+    written_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Outcome for {self.case_id}"

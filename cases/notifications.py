@@ -19,6 +19,7 @@ SUBJECTS = {
     Notification.Kind.CASE_RECEIVED: "We have received your enquiry {reference}",
     Notification.Kind.SIGN_IN_LINK: "Your medChina Intake sign-in link",
     Notification.Kind.STATUS_CHANGED: "There is an update on your case {reference}",
+    Notification.Kind.INVITATION: "You have been invited to help with a medChina Intake case",
 }
 
 
@@ -26,6 +27,9 @@ def _link(notification: Notification) -> str:
     path = notification.next_path or "/my/"
     if notification.sign_in_user_id is None:
         return settings.SITE_URL + path
+    if notification.token_scope:
+        query = get_query_string(notification.sign_in_user, scope=notification.token_scope)
+        return f"{settings.SITE_URL}{path}{query}"
     # A fresh single-use token, made now so none is ever stored. Signing in lands on
     # /my/, which lists the person's cases; keeping the link short keeps it on one line
     # (and clickable) in every mail client.
@@ -49,6 +53,7 @@ def notification_deliver(*, notification_id: int, final_attempt: bool = False) -
         "link": _link(notification),
         "kind": notification.kind,
         "link_minutes": settings.SESAME_MAX_AGE // 60,
+        "scoped": bool(notification.token_scope),
         "sign_in_url": settings.SITE_URL + "/sign-in/",
         "with_sign_in": notification.sign_in_user_id is not None,
     }

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases import reference
-from cases.models import Case, Membership
+from cases.models import Case, Membership, Record
 
 PREPARATION_QUESTIONS: list[tuple[str, str]] = [
     ("diagnosis", "What is my current diagnosis?"),
@@ -56,3 +56,14 @@ def case_for_manager(user, ref: str) -> tuple[Case, Membership]:
     if not membership.manages_case:
         raise Http404("No such case")
     return case, membership
+
+
+def record_for_member(user, ref: str, public_id) -> tuple[Record, Membership]:
+    """A record of this case that this member may see, or 404 — whoever is asking."""
+    from cases.records import records_visible_to
+
+    _case, membership = case_for_member(user, ref)
+    record = records_visible_to(membership).filter(public_id=public_id).first()
+    if record is None:
+        raise Http404("No such record")
+    return record, membership

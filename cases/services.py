@@ -136,12 +136,18 @@ def notification_queue(
     case: Case | None = None,
     sign_in_user=None,
     next_path: str = "",
+    token_scope: str = "",
 ) -> Notification:
     """Store the e-mail we owe and send it from a worker once this transaction commits."""
     from cases.tasks import notification_send
 
     notification = Notification.objects.create(
-        kind=kind, to_email=to_email, case=case, sign_in_user=sign_in_user, next_path=next_path
+        kind=kind,
+        to_email=to_email,
+        case=case,
+        sign_in_user=sign_in_user,
+        next_path=next_path,
+        token_scope=token_scope,
     )
     transaction.on_commit(lambda: notification_send.delay(notification.pk))
     return notification

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import smtplib
 import socket
 
@@ -26,3 +27,19 @@ def notification_send(self, notification_id: int) -> None:
     notifications.notification_deliver(
         notification_id=notification_id, final_attempt=self.request.retries >= 8
     )
+
+
+@shared_task(bind=True, max_retries=5)
+def record_check(self, record_id: int) -> None:
+    """Check one uploaded record; faults on our side retry with backoff and jitter.
+
+    A file the checks refuse is not an error: the record becomes ``rejected``.
+    """
+    from cases.records import CheckFailed, record_process
+
+    final = self.request.retries >= self.max_retries
+    try:
+        record_process(record_id=record_id, final_attempt=final)
+    except CheckFailed as fault:
+        countdown = min(600, 10 * 2**self.request.retries) + random.uniform(0, 5)  # noqa: S311
+        raise self.retry(exc=fault, countdown=countdown) from fault

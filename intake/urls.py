@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import views
+from intake import records_views, views
 
 app_name = "intake"
 
@@ -22,4 +22,31 @@ urlpatterns = [
     path("my/cases/<str:ref>/", views.case_detail, name="case"),
     path("my/cases/<str:ref>/preparation/", views.case_preparation, name="case_preparation"),
     path("my/cases/<str:ref>/withdraw/", views.case_withdraw, name="case_withdraw"),
+    path("my/cases/<str:ref>/records/", records_views.case_records, name="case_records"),
+    path(
+        "my/cases/<str:ref>/records/status/",
+        records_views.case_records_status,
+        name="case_records_status",
+    ),
+    path(
+        "my/cases/<str:ref>/records/<uuid:public_id>/file/",
+        records_views.record_download,
+        name="record_download",
+    ),
+    path(
+        "my/cases/<str:ref>/records/<uuid:public_id>/thumbnail/",
+        records_views.record_thumbnail,
+        name="record_thumbnail",
+    ),
+    path("my/cases/<str:ref>/family/", records_views.case_family, name="case_family"),
+    path(
+        "my/cases/<str:ref>/family/change/",
+        records_views.case_family_change,
+        name="case_family_change",
+    ),
+    path(
+        "invitations/<uuid:public_id>/",
+        records_views.invitation_accept,
+        name="invitation_accept",
+    ),
 ]

@@ -13,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from cases import selectors, services
-from cases.models import AuditEvent
+from cases import records, selectors, services
+from cases.models import AuditEvent, Record
 from cases.workflow import Status, allowed_targets
 from intake import wizard
 from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
@@ -258,6 +258,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         questions=selectors.PREPARATION_QUESTIONS, initial={"ticked": case.preparation_ticked}
     )
     headline, next_step = case.status_for_patient
+    visible = records.records_visible_to(membership)
     return render(
         request,
         "intake/case_detail.html",
@@ -268,6 +269,11 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "next_step": next_step,
             "preparation": preparation,
             "events": case.events.all(),
+            "checklist": records.case_checklist(case),
+            "record_count": visible.count(),
+            "pending_count": visible.filter(
+                state__in=[Record.State.RECEIVED, Record.State.CHECKING]
+            ).count(),
             "can_withdraw": membership.manages_case
             and Status.WITHDRAWN in allowed_targets(case.status),
         },

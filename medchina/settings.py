@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "simple_history",
     "axes",
     "cases",
     "intake",
@@ -90,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Axes last, as its documentation asks.
@@ -185,6 +190,21 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- Record uploads -------------------------------------------------------------------
+# Uploads stream to a temporary file next to private storage (never whole in memory),
+# hashed on the way; the finished file is renamed into place.
+FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env_path("MEDCHINA_UPLOAD_TEMP_DIR", PRIVATE_STORAGE_ROOT / ".incoming")
+try:
+    FILE_UPLOAD_TEMP_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+except OSError:
+    pass  # Django's check (files.E001) then says which folder is missing
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+MEDCHINA_MAX_RECORD_SIZE = env.int("MEDCHINA_MAX_RECORD_SIZE", default=200 * 1024 * 1024)
+MEDCHINA_CASE_QUOTA = env.int("MEDCHINA_CASE_QUOTA", default=2 * 1024 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("MEDCHINA_MAX_FILES_PER_UPLOAD", default=100)
+
 # --- E-mail ---------------------------------------------------------------------------
 _email = env.email_url(
     "EMAIL_URL", default="smtp://localhost:25" if PRODUCTION else "consolemail://"
@@ -261,6 +281,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lock out staff sign-in only; patients sign in with single-use links, rate-limited.
+AXES_ONLY_ADMIN_SITE = True
 
 # --- Passwordless sign-in links (django-sesame) ----------------------------------------
 SESAME_MAX_AGE = env.int("MEDCHINA_SIGN_IN_LINK_MAX_AGE", default=60 * 30)

@@ -1,0 +1,263 @@
+"""Portal pages for records and family members. Thin: parse, call cases, respond."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import TooManyFilesSent, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cases import family, records, selectors
+from cases.models import AuditEvent, Membership, Record
+from cases.services import audit_log
+from intake.forms import InvitationForm, RecordUploadForm
+from intake.uploads import too_large_names
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _record_json(record: Record) -> dict:
+    return {
+        "id": str(record.public_id),
+        "state": record.state,
+        "state_label": record.get_state_display(),
+        "reason": record.rejection_reason,
+        "pending": record.is_pending,
+    }
+
+
+@login_required
+def case_records(request: HttpRequest, ref: str) -> HttpResponse:
+    case, membership = selectors.case_for_member(request.user, ref)
+    can_upload = membership.role != Membership.Role.VIEWER
+    form = RecordUploadForm()
+    results: list[records.AddResult] = []
+    problem = ""
+    status = 200
+    if request.method == "POST":
+        if not can_upload:
+            raise Http404("No such case")
+        try:
+            files = request.FILES
+        except TooManyFilesSent:
+            files = None
+            limit = records.record_limits().max_files
+            problem = f"You chose more than {limit} files. Please upload at most {limit} at a time."
+        if files is not None:
+            results = [
+                records.AddResult(
+                    records.original_name_clean(name),
+                    error=f"{records.original_name_clean(name)} is over the limit of "
+                    f"{records.record_limits().max_file_size_label} a file. Split a long "
+                    "PDF, or send a smaller copy.",
+                )
+                for name in too_large_names(request)
+            ]
+            form = RecordUploadForm(request.POST, files)
+            if form.is_valid():
+                data = form.cleaned_data
+                results += [
+                    records.record_add(
+                        case=case,
+                        file=upload,
+                        category=data["category"],
+                        document_date=data["document_date"],
+                        description=data["description"],
+                        uploaded_by=request.user,
+                        request=request,
+                    )
+                    for upload in data["files"]
+                ]
+                form = RecordUploadForm(initial={"category": data["category"]})
+            elif results and "files" in form.errors:
+                del form.errors["files"]  # the reason is the size, said above
+        status = 400 if problem or (form.errors and not results) else 200
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "results": [
+                        {
+                            "name": result.name,
+                            "ok": result.record is not None,
+                            "duplicate": result.duplicate_of is not None,
+                            "message": result.message,
+                            "record": _record_json(result.record) if result.record else None,
+                        }
+                        for result in results
+                    ],
+                    "errors": problem
+                    or " ".join(str(e) for errors in form.errors.values() for e in errors),
+                },
+                status=status,
+            )
+    visible = records.records_visible_to(membership)
+    return render(
+        request,
+        "intake/records.html",
+        {
+            "case": case,
+            "membership": membership,
+            "form": form,
+            "can_upload": can_upload,
+            "records": visible,
+            "results": results,
+            "problem": problem,
+            "limits": records.record_limits(),
+            "used": records.case_storage_used(case),
+            "checklist": records.case_checklist(case),
+            "polling": any(r.is_pending for r in visible),
+        },
+        status=status,
+    )
+
+
+@login_required
+def case_records_status(request: HttpRequest, ref: str) -> JsonResponse:
+    case, membership = selectors.case_for_member(request.user, ref)
+    visible = records.records_visible_to(membership)
+    return JsonResponse(
+        {
+            "records": [_record_json(r) for r in visible],
+            "checklist": [
+                {"category": item.category, "present": item.present}
+                for item in records.case_checklist(case)
+            ],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _serve(request: HttpRequest, ref: str, public_id: str, *, thumbnail: bool) -> FileResponse:
+    record, membership = selectors.record_for_member(request.user, ref, public_id)
+    stored = record.thumbnail if thumbnail else record.derivative
+    if record.state != Record.State.READY or not stored:
+        raise Http404("No such record")
+    audit_log(
+        action=AuditEvent.Action.RECORD_VIEWED
+        if thumbnail
+        else AuditEvent.Action.RECORD_DOWNLOADED,
+        actor=request.user,
+        case=record.case,
+        target=str(record.public_id),
+        request=request,
+    )
+    if thumbnail:
+        response = FileResponse(stored.open("rb"), content_type="image/jpeg")
+    else:
+        extension = stored.name.rsplit(".", 1)[-1]
+        stem = record.original_name.rsplit(".", 1)[0] or "record"
+        response = FileResponse(
+            stored.open("rb"),
+            as_attachment=True,
+            filename=f"{stem}.{extension}",
+            content_type=record.derivative_type or "application/octet-stream",
+        )
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def record_download(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
+    return _serve(request, ref, public_id, thumbnail=False)
+
+
+@login_required
+def record_thumbnail(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
+    return _serve(request, ref, public_id, thumbnail=True)
+
+
+@login_required
+def case_family(request: HttpRequest, ref: str) -> HttpResponse:
+    case, membership = selectors.case_for_manager(request.user, ref)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            family.invitation_send(
+                case=case,
+                email=form.cleaned_data["email"],
+                can_view_all_records=form.cleaned_data["can_view_all_records"],
+                invited_by=request.user,
+                request=request,
+            )
+        except ValidationError as refused:
+            form.add_error("email", refused)
+        else:
+            messages.success(
+                request, f"We have sent an invitation to {form.cleaned_data['email']}."
+            )
+            return redirect("intake:case_family", ref=case.reference)
+    return render(
+        request,
+        "intake/family.html",
+        {
+            "case": case,
+            "form": form,
+            "invitations": case.invitations.all(),
+            "members": case.memberships.filter(revoked_at__isnull=True)
+            .exclude(pk=membership.pk)
+            .select_related("user"),
+            "history": family.family_history(case),
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_family_change(request: HttpRequest, ref: str) -> HttpResponse:
+    case, _membership = selectors.case_for_manager(request.user, ref)
+    action = request.POST.get("action", "")
+    try:
+        if action == "cancel-invitation":
+            invitation = case.invitations.filter(public_id=request.POST.get("invitation")).first()
+            if invitation is None:
+                raise Http404("No such invitation")
+            family.invitation_revoke(invitation=invitation, by=request.user, request=request)
+            messages.success(request, f"The invitation to {invitation.email} is cancelled.")
+        elif action in {"grant-all", "own-only", "remove"}:
+            member = (
+                case.memberships.filter(
+                    user__username=request.POST.get("member", ""), revoked_at__isnull=True
+                )
+                .select_related("user")
+                .first()
+            )
+            if member is None:
+                raise Http404("No such member")
+            if action == "remove":
+                family.membership_revoke(membership=member, by=request.user, request=request)
+                messages.success(request, f"{member.user.email} can no longer see this case.")
+            else:
+                family.membership_set_view_all(
+                    membership=member,
+                    can_view_all_records=action == "grant-all",
+                    by=request.user,
+                    request=request,
+                )
+                messages.success(request, f"Access for {member.user.email} is updated.")
+        else:
+            raise Http404("Unknown action")
+    except ValidationError as refused:
+        messages.error(request, refused.messages[0])
+    return redirect("intake:case_family", ref=case.reference)
+
+
+def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A GET shows a button; only the POST uses the single-use token (mail scanners)."""
+    token = request.POST.get("token") or request.GET.get("token", "")
+    if request.method != "POST":
+        return render(request, "intake/invitation.html", {"token": token})
+    try:
+        membership = family.invitation_accept(public_id=public_id, token=token, request=request)
+    except family.InvitationInvalid as invalid:
+        return render(
+            request, "intake/invitation_invalid.html", {"reason": str(invalid)}, status=400
+        )
+    login(request, membership.user, backend="sesame.backends.ModelBackend")
+    messages.success(request, "Thank you. You can now upload records to this case.")
+    return redirect("intake:case_records", ref=membership.case.reference)
