@@ -133,7 +133,7 @@ def case_records_status(request: HttpRequest, ref: str) -> JsonResponse:
 
 
 def _serve(request: HttpRequest, ref: str, public_id: str, *, thumbnail: bool) -> FileResponse:
-    record, membership = selectors.record_for_member(request.user, ref, public_id)
+    record, _membership = selectors.record_for_member(request.user, ref, public_id)
     stored = record.thumbnail if thumbnail else record.derivative
     if record.state != Record.State.READY or not stored:
         raise Http404("No such record")

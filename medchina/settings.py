@@ -10,6 +10,7 @@ One module for every environment. ``DJANGO_ENV`` picks the shape:
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import environ
@@ -195,10 +196,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # hashed on the way; the finished file is renamed into place.
 FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_path("MEDCHINA_UPLOAD_TEMP_DIR", PRIVATE_STORAGE_ROOT / ".incoming")
-try:
+# If this fails, Django's check (files.E001) says which folder is missing.
+with contextlib.suppress(OSError):
     FILE_UPLOAD_TEMP_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-except OSError:
-    pass  # Django's check (files.E001) then says which folder is missing
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MEDCHINA_MAX_RECORD_SIZE = env.int("MEDCHINA_MAX_RECORD_SIZE", default=200 * 1024 * 1024)

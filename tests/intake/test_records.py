@@ -58,7 +58,7 @@ def test_several_files_upload_at_once_and_are_checked(client, patient, run_on_co
 
 
 def test_a_ready_record_downloads_as_an_attachment_and_is_audited(client, patient, run_on_commit):
-    case, membership = patient
+    case, _membership = patient
     with run_on_commit():
         _post(client, case, [upload("scan.jpg", jpeg_bytes())])
     record = Record.objects.get()
@@ -224,7 +224,7 @@ def two_records(run_on_commit):
 
 
 def test_a_contributor_sees_only_their_own_uploads(client, two_records):
-    case, _, contributor, mine, theirs = two_records
+    case, _, contributor, mine, _theirs = two_records
     client.force_login(contributor.user)
     page = client.get(f"/my/cases/{case.reference}/records/")
     assert "family.pdf" in page.text and "patient.pdf" not in page.text
