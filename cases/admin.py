@@ -1,18 +1,48 @@
+"""The coordinator workspace: the Django admin, made for triage, not table editing."""
+
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
-from django.utils.html import format_html
+import difflib
+from datetime import date, timedelta
 
-from cases import services
-from cases.models import AuditEvent, Case, CaseEvent, Consent, Membership, Notification
-from cases.workflow import allowed_targets
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases import glossary, records, services, workspace
+from cases.models import (
+    AuditEvent,
+    Case,
+    CaseDirection,
+    CaseEvent,
+    Consent,
+    InternalNote,
+    MedicalDirection,
+    Membership,
+    Notification,
+    Record,
+    RecordCategory,
+    RecordRequest,
+    SummarySection,
+    TextState,
+)
+from cases.workflow import FINAL, Status, allowed_targets
 
 admin.site.site_header = "medChina Intake — coordinator workspace"
 admin.site.site_title = "medChina Intake"
 admin.site.index_title = "Workspace"
+
+DEADLINE_SOON = timedelta(days=14)
+OVERDUE_AFTER = timedelta(days=10)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -28,6 +58,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
+    verbose_name_plural = "members and grants"
     fields = ["user", "role", "can_view_all_records", "created_at", "revoked_at"]
     readonly_fields = fields
 
@@ -46,6 +77,209 @@ class CaseEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class RecordRequestInline(ReadOnlyInline):
+    model = RecordRequest
+    verbose_name_plural = "record requests"
+    fields = ["created_at", "requested_by", "message", "answered_at"]
+    readonly_fields = fields
+
+
+class CaseDirectionInline(ReadOnlyInline):
+    model = CaseDirection
+    verbose_name_plural = "confirmed China medical directions"
+    fields = ["direction", "high_risk_caution", "rationale", "confirmed_by", "confirmed_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Caution")
+    def high_risk_caution(self, obj: CaseDirection) -> str:
+        return obj.direction.cautions if obj.direction.high_risk else "—"
+
+
+class RecordInline(ReadOnlyInline):
+    model = Record
+    fields = [
+        "preview",
+        "category",
+        "document_date",
+        "original_name",
+        "state",
+        "rejection_reason",
+        "uploaded_by",
+        "download",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description="")
+    def preview(self, obj: Record) -> str:
+        if obj.state != Record.State.READY or not obj.thumbnail:
+            return "—"
+        url = reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "thumbnail"])
+        return format_html('<img src="{}" alt="" width="56" loading="lazy">', url)
+
+    @admin.display(description="File")
+    def download(self, obj: Record) -> str:
+        if obj.state != Record.State.READY:
+            return "—"
+        url = reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "file"])
+        return format_html('<a href="{}">Download</a>', url)
+
+
+class InternalNoteInline(admin.StackedInline):
+    model = InternalNote
+    extra = 1
+    can_delete = False
+    verbose_name_plural = "internal notes (never shown to the patient)"
+    fields = ["text", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        return [
+            ("me", "Me"),
+            ("none", "Nobody"),
+            ("all", "Anyone"),
+            *[(str(u.pk), u.get_full_name() or u.username) for u in staff],
+        ]
+
+    def choices(self, changelist):
+        # No "All" entry of our own: "Anyone" is explicit, and "Me" is the default.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_coordinator=request.user)
+        if value == "none":
+            return queryset.filter(assigned_coordinator__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assigned_coordinator_id=int(value))
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", "Overdue or deadline within 14 days"),
+            ("incomplete", "Missing essential records"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.exclude(status__in=FINAL).filter(
+                Q(decision_deadline__lte=today + DEADLINE_SOON)
+                | Q(
+                    status__in=[Status.SUBMITTED, Status.TRIAGE],
+                    submitted_at__lte=timezone.now() - OVERDUE_AFTER,
+                )
+            )
+        if self.value() == "incomplete":
+            return queryset.filter(_incomplete_q())
+        return queryset
+
+
+def _essentials_by_area() -> dict[str, list[str]]:
+    essentials: dict[str, list[str]] = {}
+    for area, categories in MedicalDirection.objects.filter(in_area_checklist=True).values_list(
+        "area", "essential_categories"
+    ):
+        bucket = essentials.setdefault(area, [])
+        bucket.extend(c for c in categories if c not in bucket)
+    return essentials
+
+
+def _incomplete_q() -> Q:
+    """Cases missing at least one essential category for their area, in one SQL query."""
+    condition = Q(pk__in=[])
+    for area, categories in _essentials_by_area().items():
+        missing_any = Q(pk__in=[])
+        for category in categories:
+            has = Exists(
+                Record.objects.filter(case=OuterRef("pk"), category=category).exclude(
+                    state=Record.State.REJECTED
+                )
+            )
+            missing_any |= ~has
+        condition |= Q(medical_area=area) & missing_any
+    return condition
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices)
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class RecordRequestForm(forms.Form):
+    categories = forms.MultipleChoiceField(
+        label="Records to ask for",
+        choices=[c for c in RecordCategory.choices if c[0] != RecordCategory.REVIEWER_OPINION],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    message = forms.CharField(
+        label="Message the patient will read in their portal",
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
+        help_text="The e-mail says only that records are needed, with a link: no health details.",
+    )
+
+
+class SectionForm(forms.Form):
+    base_version = forms.IntegerField(widget=forms.HiddenInput)
+    key = forms.CharField(widget=forms.HiddenInput)
+    text_en = forms.CharField(
+        label="English", required=False, widget=forms.Textarea(attrs={"rows": 6, "cols": 60})
+    )
+    state_en = forms.ChoiceField(label="English state", choices=TextState.choices)
+    text_zh = forms.CharField(
+        label="Simplified Chinese",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 60, "lang": "zh-Hans"}),
+    )
+    state_zh = forms.ChoiceField(label="Chinese state", choices=TextState.choices)
+
+
+class DirectionForm(forms.Form):
+    direction = forms.ModelChoiceField(queryset=MedicalDirection.objects.all())
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class OutcomeForm(forms.Form):
+    opinion_summary = forms.CharField(
+        label="Plain-English summary of the reviewer's opinion",
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+    )
+    next_steps = forms.CharField(
+        label="Next steps",
+        help_text="More records, hospital communication, appointment planning, translation, "
+        "travel feasibility, what to share with their UK clinicians.",
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+    )
+    opinion_file = forms.FileField(
+        label="The reviewer's opinion (PDF or image, optional)", required=False
+    )
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -54,38 +288,55 @@ class CaseAdmin(admin.ModelAdmin):
         "medical_area",
         "status",
         "assigned_coordinator",
-        "submitted_at",
+        "waiting",
+        "patient_quiet",
+        "completeness",
+        "deadline",
     ]
-    list_filter = ["status", "medical_area"]
+    list_filter = [AssignedFilter, "status", "medical_area", OverdueFilter]
     search_fields = ["=reference", "patient_name"]
-    list_select_related = ["assigned_coordinator"]
     show_full_result_count = False
-    readonly_fields = ["reference", "status", "submitted_at", "status_actions"]
-    inlines = [MembershipInline, ConsentInline, CaseEventInline]
+    list_per_page = 50
+    readonly_fields = [
+        "reference",
+        "status",
+        "status_actions",
+        "submitted_at",
+        "last_patient_activity_at",
+        "submitted_by_family",
+        "relationship",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "preferred_contact",
+        "contact_times",
+        "patient_name",
+        "patient_date_of_birth",
+        "nhs_number",
+        "current_provider",
+        "medical_area",
+        "diagnosis",
+        "treatment_so_far",
+        "treatment_plan",
+        "worries",
+        "question_list",
+        "goal",
+        "decision_deadline",
+        "language",
+        "interpretation_needs",
+        "workspace_links",
+        "audit_trail",
+    ]
     fieldsets = [
-        (None, {"fields": ["reference", "status", "status_actions", "assigned_coordinator"]}),
         (
-            "Contact",
+            None,
             {
                 "fields": [
-                    "submitted_by_family",
-                    "relationship",
-                    "contact_name",
-                    "contact_email",
-                    "contact_phone",
-                    "preferred_contact",
-                    "contact_times",
-                ]
-            },
-        ),
-        (
-            "Patient",
-            {
-                "fields": [
-                    "patient_name",
-                    "patient_date_of_birth",
-                    "nhs_number",
-                    "current_provider",
+                    "reference",
+                    "status",
+                    "status_actions",
+                    "assigned_coordinator",
+                    "workspace_links",
                 ]
             },
         ),
@@ -98,73 +349,554 @@ class CaseAdmin(admin.ModelAdmin):
                     "treatment_so_far",
                     "treatment_plan",
                     "worries",
-                    "questions",
+                    "question_list",
                     "goal",
                     "decision_deadline",
                     "language",
                     "interpretation_needs",
                     "submitted_at",
+                    "last_patient_activity_at",
                 ]
             },
         ),
+        (
+            "Patient and contact",
+            {
+                "fields": [
+                    "patient_name",
+                    "patient_date_of_birth",
+                    "nhs_number",
+                    "current_provider",
+                    "submitted_by_family",
+                    "relationship",
+                    "contact_name",
+                    "contact_email",
+                    "contact_phone",
+                    "preferred_contact",
+                    "contact_times",
+                ]
+            },
+        ),
+        ("Audit trail (latest 30)", {"classes": ["collapse"], "fields": ["audit_trail"]}),
     ]
+    inlines = [
+        InternalNoteInline,
+        RecordInline,
+        RecordRequestInline,
+        CaseDirectionInline,
+        ConsentInline,
+        MembershipInline,
+        CaseEventInline,
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # cases come from the enquiry journey
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Move to")
-    def status_actions(self, obj: Case) -> str:
-        if obj.pk is None:
-            return "-"
-        buttons = [
-            format_html(
-                '<button type="submit" class="button" form="transition-form" name="to" '
-                'value="{}">{}</button> ',
-                target.value,
-                target.label,
-            )
-            for target in allowed_targets(obj.status)
-        ]
-        if not buttons:
-            return "No further changes: this case is final."
-        return format_html(
-            '{}<p class="help">Each change is recorded with your name and an optional note.</p>',
-            format_html("".join(buttons)),
+    def get_queryset(self, request):
+        kept = Record.objects.exclude(state=Record.State.REJECTED).only("case_id", "category")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("assigned_coordinator")
+            .prefetch_related(Prefetch("records", queryset=kept, to_attr="kept_records"))
         )
 
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/transition/",
-                self.admin_site.admin_view(self.transition_view),
-                name="cases_case_transition",
-            ),
-            *super().get_urls(),
-        ]
+    def get_changelist_instance(self, request):
+        # One query for the checklist of every area, shared by all rows of the page.
+        self._essentials = _essentials_by_area()
+        return super().get_changelist_instance(request)
 
-    def transition_view(self, request: HttpRequest, object_id: str):
-        case = get_object_or_404(Case, pk=object_id)
-        if request.method != "POST" or not self.has_change_permission(request, case):
-            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-        try:
-            services.case_transition(
-                case=case,
-                to=request.POST.get("to", ""),
-                actor=request.user,
-                note=request.POST.get("note", ""),
-                request=request,
+    def changelist_view(self, request, extra_context=None):
+        if not request.GET:
+            return HttpResponseRedirect(f"{request.path}?assigned=me")
+        return super().changelist_view(request, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        field = form.base_fields.get("assigned_coordinator")
+        if field is not None:
+            field.queryset = field.queryset.filter(is_staff=True, is_active=True)
+            if not request.user.has_perm("cases.reassign_case"):
+                field.queryset = field.queryset.filter(pk=request.user.pk)
+                field.help_text = "You can take a case yourself; a manager can reassign it."
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if "assigned_coordinator" in form.changed_data:
+            workspace.case_assign(
+                case=obj, coordinator=obj.assigned_coordinator, by=request.user, request=request
             )
-        except (services.TransitionNotAllowed, ValueError) as error:
-            message = error.messages[0] if hasattr(error, "messages") else "Unknown status."
-            self.message_user(request, message, messages.ERROR)
         else:
-            self.message_user(request, f"{case.reference} is now {case.get_status_display()}.")
-        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for note in formset.save(commit=False):
+            if isinstance(note, InternalNote):
+                note.author = request.user
+            note.save()
+
+    # --- Queue columns ---------------------------------------------------------------
+
+    @admin.display(description="Patient")
+    def patient_initials(self, obj: Case) -> str:
+        return obj.patient_initials
+
+    @admin.display(description="Waiting", ordering="submitted_at")
+    def waiting(self, obj: Case) -> str:
+        return timesince(obj.submitted_at, depth=1)
+
+    @admin.display(description="Patient quiet for", ordering="last_patient_activity_at")
+    def patient_quiet(self, obj: Case) -> str:
+        return timesince(obj.last_patient_activity_at, depth=1)
+
+    @admin.display(description="Records")
+    def completeness(self, obj: Case) -> str:
+        essentials = getattr(self, "_essentials", None) or _essentials_by_area()
+        wanted = essentials.get(obj.medical_area, [])
+        present = {r.category for r in getattr(obj, "kept_records", obj.records.all())}
+        have = len(present & set(wanted))
+        return f"{have}/{len(wanted)} essential"
+
+    @admin.display(description="Decision deadline", ordering="decision_deadline")
+    def deadline(self, obj: Case) -> str:
+        if not obj.decision_deadline:
+            return "—"
+        soon = obj.decision_deadline <= date.today() + DEADLINE_SOON
+        if soon and obj.status not in FINAL:
+            return format_html(
+                '<strong class="deadline-soon">{} (soon)</strong>', obj.decision_deadline
+            )
+        return str(obj.decision_deadline)
+
+    # --- Case page ---------------------------------------------------------------------
+
+    @admin.display(description="Questions")
+    def question_list(self, obj: Case) -> str:
+        return format_html(
+            "<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((q,) for q in obj.questions))
+        )
+
+    @admin.display(description="Move to")
+    def status_actions(self, obj: Case) -> str:
+        targets = allowed_targets(obj.status)
+        if not targets:
+            return "No further changes: this case is final."
+        buttons = format_html_join(
+            " ",
+            '<button type="submit" class="button" form="transition-form" name="to" '
+            'value="{}">{}</button>',
+            ((target.value, target.label) for target in targets),
+        )
+        return format_html(
+            '{}<p class="help">Each change is recorded with your name and the note below '
+            "(required when declining: the patient reads it).</p>",
+            buttons,
+        )
+
+    @admin.display(description="Work on this case")
+    def workspace_links(self, obj: Case) -> str:
+        links = [
+            ("request_records", "Request missing records"),
+            ("summary", "Case summary (English and Chinese)"),
+            ("directions", "China medical directions"),
+            ("outcome", "Outcome and next steps"),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            ((reverse(f"admin:cases_case_{name}", args=[obj.pk]), label) for name, label in links),
+        )
+
+    @admin.display(description="")
+    def audit_trail(self, obj: Case) -> str:
+        events = obj.audit_events.select_related("actor")[:30]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{e.at:%Y-%m-%d %H:%M}", e.get_action_display(), e.actor or "—", e.target or "")
+                for e in events
+            ),
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["transition_url"] = reverse("admin:cases_case_transition", args=[object_id])
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- Workspace pages ---------------------------------------------------------------
+
+    def get_urls(self):
+        def view(function, name: str, route: str):
+            return path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(function),
+                name=f"cases_case_{name}",
+            )
+
+        return [
+            view(self.transition_view, "transition", "transition/"),
+            view(self.request_records_view, "request_records", "request-records/"),
+            view(self.summary_view, "summary", "summary/"),
+            view(self.summary_history_view, "summary_history", "summary/<str:key>/history/"),
+            view(self.directions_view, "directions", "directions/"),
+            view(self.outcome_view, "outcome", "outcome/"),
+            view(self.record_view, "record", "records/<uuid:public_id>/<str:kind>/"),
+            *super().get_urls(),
+        ]
+
+    def _case(self, request, object_id: str, *, change: bool = True) -> Case:
+        case = get_object_or_404(Case, pk=object_id)
+        allowed = (
+            self.has_change_permission(request, case)
+            if change
+            else self.has_view_permission(request, case)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return case
+
+    def _page(self, request, case: Case, template: str, title: str, **context):
+        return TemplateResponse(
+            request,
+            f"admin/cases/case/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "original": case,
+                "case": case,
+                "title": f"{title} — {case.reference}",
+                "change_url": reverse("admin:cases_case_change", args=[case.pk]),
+                **context,
+            },
+        )
+
+    def _back(self, case: Case) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+
+    def transition_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id)
+        form = TransitionForm(request.POST or None)
+        if request.method != "POST" or not form.is_valid():
+            self.message_user(request, "Choose a status to move to.", messages.ERROR)
+            return self._back(case)
+        try:
+            services.case_transition(
+                case=case,
+                to=form.cleaned_data["to"],
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except services.TransitionNotAllowed as refused:
+            self.message_user(request, refused.messages[0], messages.ERROR)
+        else:
+            self.message_user(request, f"{case.reference} is now {case.get_status_display()}.")
+        return self._back(case)
+
+    def request_records_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id)
+        categories, message = workspace.record_request_prefill(case)
+        form = RecordRequestForm(
+            request.POST or None, initial={"categories": categories, "message": message}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                workspace.record_request_send(
+                    case=case,
+                    categories=form.cleaned_data["categories"],
+                    message=form.cleaned_data["message"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as refused:
+                form.add_error(None, refused)
+            else:
+                self.message_user(request, "The patient has been asked for the records.")
+                return self._back(case)
+        return self._page(
+            request,
+            case,
+            "request_records.html",
+            "Request missing records",
+            form=form,
+            checklist=records.case_checklist(case),
+        )
+
+    def summary_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id, change=False)
+        if not request.user.has_perm("cases.view_summarysection"):
+            raise PermissionDenied
+        stale: dict[str, SummarySection] = {}
+        bound: dict[str, SectionForm] = {}
+        if request.method == "POST" and request.POST.get("action") == "draft":
+            if not request.user.has_perm("cases.change_summarysection"):
+                raise PermissionDenied
+            workspace.summary_draft(case=case, by=request.user, request=request)
+            self.message_user(request, "Sections not yet started were drafted. Please check them.")
+            return HttpResponseRedirect(request.path)
+        if request.method == "POST":
+            form = SectionForm(request.POST)
+            if form.is_valid():
+                section = get_object_or_404(SummarySection, case=case, key=form.cleaned_data["key"])
+                data = form.cleaned_data
+                try:
+                    workspace.summary_section_save(
+                        section=section,
+                        edit=workspace.SectionEdit(
+                            text_en=data["text_en"],
+                            state_en=data["state_en"],
+                            text_zh=data["text_zh"],
+                            state_zh=data["state_zh"],
+                            base_version=data["base_version"],
+                        ),
+                        by=request.user,
+                        request=request,
+                    )
+                except workspace.StaleEdit as conflict:
+                    stale[section.key] = conflict.current
+                    bound[section.key] = form
+                    self.message_user(
+                        request,
+                        "Someone else saved this section while you were editing. Your text is "
+                        "still in the form; their version is shown beside it.",
+                        messages.ERROR,
+                    )
+                except PermissionDenied as denied:
+                    self.message_user(request, str(denied), messages.ERROR)
+                    bound[section.key] = form
+                else:
+                    self.message_user(request, f"{section.get_key_display()} saved.")
+                    return HttpResponseRedirect(f"{request.path}#section-{section.key}")
+        sections = sorted(case.summary_sections.all(), key=lambda s: s.order)
+        rows = []
+        for section in sections:
+            form = bound.get(section.key) or SectionForm(
+                initial={
+                    "base_version": (stale.get(section.key) or section).version,
+                    "key": section.key,
+                    "text_en": section.text_en,
+                    "state_en": section.state_en,
+                    "text_zh": section.text_zh,
+                    "state_zh": section.state_zh,
+                }
+            )
+            if section.key in stale:
+                form.data = form.data.copy()
+                form.data["base_version"] = stale[section.key].version
+            if not workspace.can_edit_english(request.user):
+                form.fields["text_en"].disabled = True
+                form.fields["state_en"].disabled = True
+            if not workspace.can_edit_chinese(request.user):
+                form.fields["text_zh"].disabled = True
+                form.fields["state_zh"].disabled = True
+            rows.append(
+                {
+                    "section": section,
+                    "form": form,
+                    "heading_zh": glossary.SECTIONS[section.key],
+                    "stale": stale.get(section.key),
+                }
+            )
+        return self._page(
+            request,
+            case,
+            "summary.html",
+            "Case summary",
+            rows=rows,
+            glossary=glossary.ALL,
+            can_draft=request.user.has_perm("cases.change_summarysection"),
+        )
+
+    def summary_history_view(self, request: HttpRequest, object_id: str, key: str):
+        case = self._case(request, object_id, change=False)
+        section = get_object_or_404(SummarySection, case=case, key=key)
+        versions = list(
+            section.history.select_related("history_user").order_by("-history_date")[:20]
+        )
+        changes = []
+        for newer, older in zip(versions, [*versions[1:], None], strict=True):
+            changes.append(
+                {
+                    "version": newer,
+                    "diff_en": _diff(older.text_en if older else "", newer.text_en),
+                    "diff_zh": _diff(older.text_zh if older else "", newer.text_zh),
+                }
+            )
+        return self._page(
+            request, case, "summary_history.html", f"History of {section.get_key_display()}",
+            section=section, changes=changes,
+        )  # fmt: skip
+
+    def directions_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id)
+        form = DirectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                workspace.direction_confirm(
+                    case=case,
+                    direction=form.cleaned_data["direction"],
+                    rationale=form.cleaned_data["rationale"],
+                    by=request.user,
+                    request=request,
+                )
+            except ValidationError as refused:
+                form.add_error("rationale", refused)
+            else:
+                self.message_user(request, "Direction confirmed.")
+                return HttpResponseRedirect(request.path)
+        return self._page(
+            request,
+            case,
+            "directions.html",
+            "China medical directions",
+            suggestions=workspace.directions_suggest(case),
+            form=form,
+        )
+
+    def outcome_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id)
+        existing = getattr(case, "outcome", None) if hasattr(case, "outcome") else None
+        form = OutcomeForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={
+                "opinion_summary": existing.opinion_summary if existing else "",
+                "next_steps": existing.next_steps if existing else "",
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["opinion_file"]
+            if upload:
+                added = records.record_add(
+                    case=case,
+                    file=upload,
+                    category=RecordCategory.REVIEWER_OPINION,
+                    uploaded_by=request.user,
+                    request=request,
+                )
+                if added.error:
+                    form.add_error("opinion_file", added.error)
+            if not form.errors:
+                try:
+                    workspace.outcome_release(
+                        case=case,
+                        opinion_summary=form.cleaned_data["opinion_summary"],
+                        next_steps=form.cleaned_data["next_steps"],
+                        by=request.user,
+                        request=request,
+                    )
+                except ValidationError as refused:
+                    form.add_error(None, refused)
+                else:
+                    self.message_user(request, "The outcome is now on the patient's case page.")
+                    return self._back(case)
+        return self._page(request, case, "outcome.html", "Outcome and next steps", form=form)
+
+    def record_view(self, request: HttpRequest, object_id: str, public_id, kind: str):
+        case = self._case(request, object_id, change=False)
+        record = get_object_or_404(Record, case=case, public_id=public_id)
+        stored = {"file": record.derivative, "thumbnail": record.thumbnail}.get(kind)
+        if record.state != Record.State.READY or not stored:
+            raise Http404("No such record")
+        services.audit_log(
+            action=(
+                AuditEvent.Action.RECORD_DOWNLOADED
+                if kind == "file"
+                else AuditEvent.Action.RECORD_VIEWED
+            ),
+            actor=request.user,
+            case=case,
+            target=str(record.public_id),
+            request=request,
+        )
+        if kind == "thumbnail":
+            response = FileResponse(stored.open("rb"), content_type="image/jpeg")
+        else:
+            extension = stored.name.rsplit(".", 1)[-1]
+            response = FileResponse(
+                stored.open("rb"),
+                as_attachment=True,
+                filename=f"{case.reference}-{record.category}.{extension}",
+                content_type=record.derivative_type or "application/octet-stream",
+            )
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+
+def _diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Line diff as (kind, text) pairs: kind is '+', '-' or ' '."""
+    lines = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [(line[0], line[2:]) for line in lines if line[:1] in {"+", "-", " "}]
+
+
+@admin.register(SummarySection)
+class SummarySectionAdmin(SimpleHistoryAdmin):
+    """Where translators work: the Chinese side of each summary section."""
+
+    list_display = ["case", "key", "state_en", "state_zh", "updated_by", "updated_at"]
+    list_filter = ["state_zh", "state_en", "key"]
+    search_fields = ["=case__reference"]
+    list_select_related = ["case", "updated_by"]
+    fields = ["case", "key", "text_en", "state_en", "text_zh", "state_zh", "version"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return workspace.can_edit_english(request.user) or workspace.can_edit_chinese(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["case", "key", "version"]
+        if not workspace.can_edit_english(request.user):
+            readonly += ["text_en", "state_en"]
+        if not workspace.can_edit_chinese(request.user):
+            readonly += ["text_zh", "state_zh"]
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["base_version"] = forms.IntegerField(
+            widget=forms.HiddenInput, initial=obj.version if obj else 1
+        )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        current = SummarySection.objects.get(pk=obj.pk)
+        try:
+            workspace.summary_section_save(
+                section=current,
+                edit=workspace.SectionEdit(
+                    text_en=obj.text_en,
+                    state_en=obj.state_en,
+                    text_zh=obj.text_zh,
+                    state_zh=obj.state_zh,
+                    base_version=form.cleaned_data["base_version"],
+                ),
+                by=request.user,
+                request=request,
+            )
+        except workspace.StaleEdit:
+            self.message_user(
+                request,
+                "Someone else saved this section while you were editing, so your change was "
+                "not saved. Your text: " + obj.text_zh,
+                messages.ERROR,
+            )
+
+
+@admin.register(MedicalDirection)
+class MedicalDirectionAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_zh", "area", "high_risk", "in_area_checklist"]
+    list_filter = ["area", "high_risk"]
 
 
 @admin.register(AuditEvent)
@@ -189,9 +921,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "case", "state", "attempts", "last_error"]
     list_filter = ["state", "kind"]
+    show_full_result_count = False
     readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

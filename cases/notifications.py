@@ -20,6 +20,8 @@ SUBJECTS = {
     Notification.Kind.SIGN_IN_LINK: "Your medChina Intake sign-in link",
     Notification.Kind.STATUS_CHANGED: "There is an update on your case {reference}",
     Notification.Kind.INVITATION: "You have been invited to help with a medChina Intake case",
+    Notification.Kind.RECORDS_REQUESTED: "We need some more records for your case {reference}",
+    Notification.Kind.OUTCOME_AVAILABLE: "News on your case {reference}: please sign in",
 }
 
 

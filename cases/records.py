@@ -196,6 +196,7 @@ def record_add(
         )
         if record.uploaded_by and not record.uploaded_by.is_staff:
             Case.objects.filter(pk=case.pk).update(last_patient_activity_at=timezone.now())
+            case.record_requests.filter(answered_at__isnull=True).update(answered_at=timezone.now())
             _leave_awaiting_records(case=case, actor=record.uploaded_by)
         if run_checks:
             from cases.tasks import record_check

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases import reference
-from cases.models import Case, Membership, Record
+from cases.models import Case, CaseOutcome, Membership, Record
 
 PREPARATION_QUESTIONS: list[tuple[str, str]] = [
     ("diagnosis", "What is my current diagnosis?"),
@@ -67,3 +67,7 @@ def record_for_member(user, ref: str, public_id) -> tuple[Record, Membership]:
     if record is None:
         raise Http404("No such record")
     return record, membership
+
+
+def released_outcome(case: Case) -> CaseOutcome | None:
+    return CaseOutcome.objects.filter(case=case, released_at__isnull=False).first()

@@ -62,6 +62,7 @@ def case_transition(
     note: str = "",
     request: HttpRequest | None = None,
     by_patient: bool = False,
+    notify: bool = True,
 ) -> Case:
     """Move a case to another status, if the workflow allows it, and record why.
 
@@ -95,7 +96,7 @@ def case_transition(
             from_status=current,
             to_status=str(target),
         )
-        if not by_patient:
+        if notify and not by_patient:
             for email in case_manager_emails(case=locked):
                 notification_queue(
                     kind=Notification.Kind.STATUS_CHANGED,

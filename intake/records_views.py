@@ -162,12 +162,11 @@ def _serve(request: HttpRequest, ref: str, public_id: str, *, thumbnail: bool) -
     return response
 
 
-@login_required
+# No login_required here: anonymous requests get the same 404 as everyone else.
 def record_download(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
     return _serve(request, ref, public_id, thumbnail=False)
 
 
-@login_required
 def record_thumbnail(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
     return _serve(request, ref, public_id, thumbnail=True)
 

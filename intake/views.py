@@ -259,6 +259,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     )
     headline, next_step = case.status_for_patient
     visible = records.records_visible_to(membership)
+    events = list(case.events.all())
     return render(
         request,
         "intake/case_detail.html",
@@ -268,8 +269,13 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "headline": headline,
             "next_step": next_step,
             "preparation": preparation,
-            "events": case.events.all(),
+            "events": events,
+            "coordinator_note": events[-1].note
+            if events and case.status in {Status.DECLINED}
+            else "",
             "checklist": records.case_checklist(case),
+            "record_request": case.record_requests.filter(answered_at__isnull=True).first(),
+            "outcome": selectors.released_outcome(case),
             "record_count": visible.count(),
             "pending_count": visible.filter(
                 state__in=[Record.State.RECEIVED, Record.State.CHECKING]

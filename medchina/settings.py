@@ -276,6 +276,13 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# --- Staff two-factor sign-in (django-otp): on whenever DEBUG is off -------------------
+# Unset: required whenever DEBUG is off (checked per request). Always on in production.
+MEDCHINA_ADMIN_REQUIRE_2FA = (
+    env.bool("MEDCHINA_ADMIN_REQUIRE_2FA") if env.str("MEDCHINA_ADMIN_REQUIRE_2FA", "") else None
+)
+OTP_TOTP_ISSUER = "medChina Intake"
+
 # --- Staff login protection (django-axes) ----------------------------------------------
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours

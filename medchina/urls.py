@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from medchina import health
+from medchina.admin_site import WorkspaceAdminSite
+
+# Staff sign in with a password and a code from their authenticator app.
+admin.site.__class__ = WorkspaceAdminSite
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),

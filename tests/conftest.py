@@ -49,3 +49,21 @@ def run_on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_login():
+    """Sign a staff member in to the admin with their second factor verified."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(user) -> Client:
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        return client
+
+    return login

@@ -55,3 +55,12 @@ def patient_case(**case_fields) -> tuple[Case, Membership]:
     case = CaseFactory(**case_fields)
     user = UserFactory(email=case.contact_email)
     return case, MembershipFactory(case=case, user=user)
+
+
+def staff_in(group: str, **fields):
+    """A staff user in one of the groups the data migration made."""
+    from django.contrib.auth.models import Group
+
+    user = StaffFactory(**fields)
+    user.groups.add(Group.objects.get(name=group))
+    return user

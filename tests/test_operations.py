@@ -145,5 +145,6 @@ def test_seed_demo_is_idempotent_and_says_how_to_sign_in(capsys, run_on_commit):
 
     assert Case.objects.count() == 3
     assert statuses == ["awaiting_records", "drafting", "submitted"]
-    assert "username 'coordinator'" in first and "password" in first
+    assert "'coordinator'" in first and "password" in first
+    assert "otpauth://totp/" in first  # how to enrol the second factor
     assert "0 new demo cases" in second

@@ -2,7 +2,7 @@ import pytest
 
 from cases.models import AuditEvent
 from cases.services import audit_log
-from tests.factories import patient_case
+from tests.factories import patient_case, staff_in
 
 
 @pytest.mark.django_db
@@ -23,7 +23,8 @@ def test_audit_events_cannot_be_changed_or_deleted():
 
 
 @pytest.mark.django_db
-def test_the_admin_shows_audit_events_read_only(admin_client):
+def test_the_admin_shows_audit_events_read_only(staff_login):
+    admin_client = staff_login(staff_in("manager"))
     case, membership = patient_case()
     event = audit_log(action=AuditEvent.Action.CASE_VIEWED, actor=membership.user, case=case)
 

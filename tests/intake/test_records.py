@@ -28,8 +28,9 @@ def test_the_page_shows_the_limits_before_any_upload(client, patient):
     case, _ = patient
     page = client.get(f"/my/cases/{case.reference}/records/")
     assert page.status_code == 200
-    assert "200.0 MB a file" in page.text
-    assert "2.0 GB" in page.text
+    text = page.text.replace("\xa0", " ")
+    assert "200.0 MB a file" in text
+    assert "2.0 GB" in text
     assert "HEIC (iPhone photos)" in page.text
     assert "No records yet" in page.text
 
@@ -104,7 +105,7 @@ def test_a_file_over_the_limit_gets_a_clear_message(client, patient, settings):
     settings.MEDCHINA_MAX_RECORD_SIZE = 1000
     response = _post(client, case, [upload("huge.pdf", pdf_bytes() + b"0" * 2000)])
     assert response.status_code in {200, 400}
-    assert "huge.pdf is over the limit of 1000 bytes a file" in response.text
+    assert "huge.pdf is over the limit of 1000 bytes a file" in response.text.replace("\xa0", " ")
     assert not Record.objects.exists()
 
 
@@ -136,7 +137,7 @@ def test_too_many_files_in_one_request_is_refused_clearly(client, patient, setti
         ("..\\x.pdf", "x.pdf"),
         ("evil\u202egpj.pdf", "evilgpj.pdf"),
         ("\u00e9" * 300 + ".pdf", None),
-        ("<script>alert(1)</script>.pdf", "<script>alert(1)</script>.pdf"),
+        ("<script>alert(1)</script>.pdf", "script>.pdf"),  # "/" is a folder separator
     ],
 )
 def test_hostile_file_names_are_only_escaped_metadata(client, patient, run_on_commit, name, shown):
@@ -206,7 +207,9 @@ def test_the_checklist_follows_the_records(client, patient, run_on_commit):
 @pytest.fixture
 def two_records(run_on_commit):
     case, patient_membership = patient_case()
-    contributor = MembershipFactory(case=case, role=Membership.Role.CONTRIBUTOR)
+    contributor = MembershipFactory(
+        case=case, role=Membership.Role.CONTRIBUTOR, can_view_all_records=False
+    )
     with run_on_commit():
         mine = records.record_add(
             case=case,

@@ -6,13 +6,16 @@ example.org, so running it twice changes nothing.
 
 from __future__ import annotations
 
+from base64 import b32encode
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
 from cases.consents import ConsentKind
@@ -20,6 +23,10 @@ from cases.models import Case, Goal, MedicalArea
 from cases.workflow import Status
 
 COORDINATOR = "coordinator"
+STAFF = {COORDINATOR: "coordinator", "translator": "translator", "manager": "manager"}
+DEVICE_NAME = "demo authenticator"
+# A fixed demo secret so the printed enrolment works after every reseed; demo only.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"  # noqa: S105 (demo only)
 
 DEMO_CASES = [
@@ -71,22 +78,13 @@ class Command(BaseCommand):
     help = "Create a demo coordinator and demo cases (safe to run again)."
 
     def handle(self, *args, **options) -> None:
-        User = get_user_model()
         password = getattr(settings, "DEMO_COORDINATOR_PASSWORD", "") or DEMO_PASSWORD_DEFAULT
         with transaction.atomic():
-            coordinator, created = User.objects.get_or_create(
-                username=COORDINATOR,
-                defaults={
-                    "email": "coordinator@example.org",
-                    "first_name": "Demo",
-                    "last_name": "Coordinator",
-                    "is_staff": True,
-                    "is_superuser": True,
-                },
-            )
-            if created:
-                coordinator.set_password(password)
-                coordinator.save()
+            staff = {
+                username: self._staff(username, group, password)
+                for username, group in STAFF.items()
+            }
+            coordinator, created = staff[COORDINATOR]
             made = 0
             for spec in DEMO_CASES:
                 if Case.objects.filter(contact_email=spec["email"]).exists():
@@ -95,14 +93,40 @@ class Command(BaseCommand):
                 made += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made} new demo cases)."))
         self.stdout.write(
-            f"Coordinator sign-in: {settings.SITE_URL}/admin/  "
-            f"username '{COORDINATOR}'"
-            + (f", password '{password}'" if created else " (password unchanged)")
+            f"Staff sign-in: {settings.SITE_URL}/admin/ as "
+            + ", ".join(f"'{name}'" for name in STAFF)
+            + (f", password '{password}'" if created else " (passwords unchanged)")
+        )
+        device = TOTPDevice.objects.get(user=coordinator, name=DEVICE_NAME)
+        self.stdout.write(
+            "Two-factor sign-in (required whenever DEBUG is off): add this key to an "
+            f"authenticator app — {b32encode(device.bin_key).decode()} — or open "
+            f"{device.config_url} ; every demo staff account shares it."
         )
         self.stdout.write(
             f"Patient sign-in: {settings.SITE_URL}/sign-in/ with "
             f"{DEMO_CASES[0]['email']}; the link is printed in the worker's console."
         )
+
+    def _staff(self, username: str, group: str, password: str):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": f"{username}@example.org",
+                "first_name": "Demo",
+                "last_name": group.title(),
+                "is_staff": True,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+            user.groups.add(Group.objects.get(name=group))
+        TOTPDevice.objects.get_or_create(
+            user=user, name=DEVICE_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+        )
+        return user, created
 
     def _create_case(self, spec: dict, coordinator) -> Case:
         family = spec.get("family", False)
