@@ -246,7 +246,6 @@ class RecordRequestForm(forms.Form):
 
 class SectionForm(forms.Form):
     base_version = forms.IntegerField(widget=forms.HiddenInput)
-    key = forms.CharField(widget=forms.HiddenInput)
     text_en = forms.CharField(
         label="English", required=False, widget=forms.Textarea(attrs={"rows": 6, "cols": 60})
     )
@@ -640,9 +639,11 @@ class CaseAdmin(admin.ModelAdmin):
             self.message_user(request, "Sections not yet started were drafted. Please check them.")
             return HttpResponseRedirect(request.path)
         if request.method == "POST":
-            form = SectionForm(request.POST)
+            # Each section is its own form, prefixed by its key so labels and ids stay unique.
+            key = request.POST.get("section", "")
+            section = get_object_or_404(SummarySection, case=case, key=key)
+            form = SectionForm(request.POST, prefix=section.key)
             if form.is_valid():
-                section = get_object_or_404(SummarySection, case=case, key=form.cleaned_data["key"])
                 data = form.cleaned_data
                 try:
                     workspace.summary_section_save(
@@ -676,18 +677,19 @@ class CaseAdmin(admin.ModelAdmin):
         rows = []
         for section in sections:
             form = bound.get(section.key) or SectionForm(
+                prefix=section.key,
                 initial={
                     "base_version": (stale.get(section.key) or section).version,
-                    "key": section.key,
                     "text_en": section.text_en,
                     "state_en": section.state_en,
                     "text_zh": section.text_zh,
                     "state_zh": section.state_zh,
-                }
+                },
             )
             if section.key in stale:
+                # Saving again replaces their version knowingly: base it on what they saved.
                 form.data = form.data.copy()
-                form.data["base_version"] = stale[section.key].version
+                form.data[f"{section.key}-base_version"] = stale[section.key].version
             if not workspace.can_edit_english(request.user):
                 form.fields["text_en"].disabled = True
                 form.fields["state_en"].disabled = True

@@ -680,7 +680,7 @@ def _strip_active_content(pdf: pikepdf.Pdf) -> list[str]:
             for annotation in annotations:
                 if not isinstance(annotation, pikepdf.Dictionary):
                     continue
-                dropped = _DROPPED_ANNOTATIONS.get(str(annotation.get("/Subtype", "")))
+                dropped = _DROPPED_ANNOTATIONS.get(_name(annotation, "/Subtype"))
                 if dropped:
                     removed.add(dropped)
                     continue
@@ -705,7 +705,46 @@ def _strip_active_content(pdf: pikepdf.Pdf) -> list[str]:
         first := outlines.get("/First"), pikepdf.Dictionary
     ):
         removed |= _strip_tree([first], "/First", "/Next")
+    removed |= _sweep_objects(pdf)
     return sorted(removed)
+
+
+def _sweep_objects(pdf: pikepdf.Pdf) -> set[str]:
+    """Catch what the structured pass missed: files and actions hung in unusual places.
+
+    Every indirect object is looked at, so an attachment referenced only from /AF (PDF 2.0
+    "associated files") or an action reached through an odd key is still neutralised.
+    """
+    removed: set[str] = set()
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        if "/EF" in obj:  # a file specification carrying the file's bytes
+            del obj["/EF"]
+            removed.add("embedded files")
+        if "/AF" in obj:
+            del obj["/AF"]
+            removed.add("embedded files")
+        if "/AA" in obj:
+            del obj["/AA"]
+            removed.add("additional actions")
+        label = _DANGEROUS_ACTIONS.get(_name(obj, "/S"))
+        if label:
+            for key in list(obj.keys()):
+                del obj[key]  # an empty dictionary is an action that does nothing
+            removed.add(label)
+    return removed
+
+
+def _name(node: pikepdf.Dictionary, key: str) -> str:
+    """The PDF name under ``key`` ("/JavaScript"), or "" if it is missing or not a name."""
+    value = node.get(key)
+    if not isinstance(value, pikepdf.Name):
+        return ""  # viewers only act on names, and a string here may not even be UTF-8
+    try:
+        return str(value)
+    except UnicodeDecodeError:
+        return ""
 
 
 def _strip_actions(node: pikepdf.Dictionary) -> set[str]:
@@ -755,7 +794,7 @@ def _dangerous_kinds(action: pikepdf.Dictionary) -> set[str]:
     """Labels for the dangerous action types in ``action`` and its /Next chain."""
     kinds: set[str] = set()
     for node in _walk([action], ("/Next",)):
-        label = _DANGEROUS_ACTIONS.get(str(node.get("/S", "")))
+        label = _DANGEROUS_ACTIONS.get(_name(node, "/S"))
         if label:
             kinds.add(label)
     return kinds
@@ -905,7 +944,12 @@ def _dicom_image(source: Path, dataset: pydicom.Dataset) -> Image.Image | None:
     with _reading(DICOM_DAMAGED, _DICOM_ERRORS):
         # Only the first frame is decoded, read straight from the file.
         frame = pixel_array(str(source), index=0)
+    try:
         return _dicom_picture(frame, dataset)
+    except (*_DICOM_ERRORS, OSError):
+        # The pixels decoded, so the file is sound; we just cannot draw this layout.
+        logger.warning("Could not draw a DICOM preview", exc_info=True)
+        return None
 
 
 def _dicom_picture(frame: np.ndarray, dataset: pydicom.Dataset) -> Image.Image:

@@ -288,9 +288,12 @@ def _reject(record: Record, reason: str) -> Record:
 
 
 def _store_outputs(record: Record, checked) -> None:
-    extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}.get(
-        checked.derivative_type, "bin"
-    )
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "application/pdf": "pdf",
+        "application/dicom": "dcm",
+    }.get(checked.derivative_type, "bin")
     with transaction.atomic():
         with checked.derivative.open("rb") as handle:
             record.derivative.save(f"derivative.{extension}", File(handle), save=False)

@@ -26,7 +26,8 @@ class WorkspaceAdminSite(OTPAdminSite):
     def login(self, request, extra_context=None):
         if two_factor_required():
             self.login_form = OTPAdminAuthenticationForm
-            self.login_template = None
+            self.login_template = OTPAdminSite.login_template
         else:
             self.login_form = AdminAuthenticationForm
+            self.login_template = None
         return super().login(request, extra_context)

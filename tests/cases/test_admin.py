@@ -299,12 +299,12 @@ def test_a_second_editor_is_told_and_loses_nothing(coord_client, coordinator):
     response = coord_client.post(
         f"/admin/cases/case/{case.pk}/summary/",
         {
-            "key": "current_concern",
-            "base_version": opened_at,
-            "text_en": "Second editor's text",
-            "state_en": "draft",
-            "text_zh": "",
-            "state_zh": "not_started",
+            "section": "current_concern",
+            "current_concern-base_version": opened_at,
+            "current_concern-text_en": "Second editor's text",
+            "current_concern-state_en": "draft",
+            "current_concern-text_zh": "",
+            "current_concern-state_zh": "not_started",
         },
         follow=True,
     )

@@ -12,6 +12,9 @@ import pikepdf
 import pydicom
 import pytest
 from PIL import Image
+from pydicom.encaps import encapsulate
+from pydicom.pixels import get_decoder
+from pydicom.uid import JPEGLosslessSV1
 
 from cases import record_checks
 from cases.record_checks import (
@@ -208,7 +211,8 @@ def test_it_accepts_a_dicom_without_pixel_data_with_a_placeholder_preview(tmp_pa
     assert_clean_jpeg_thumbnail(record, tmp_path)
 
 
-def test_it_gives_a_missing_or_odd_study_date_as_an_empty_string(tmp_path):
+@pytest.mark.filterwarnings("ignore:Invalid value for VR DA")
+def test_it_gives_an_impossible_study_date_as_an_empty_string(tmp_path):
     dataset = pydicom.dcmread(fixture("good_ct.dcm"))
     dataset.StudyDate = "2024.02.30"
     odd = tmp_path / "odd.dcm"
@@ -281,10 +285,10 @@ def test_a_large_photo_gets_a_400_pixel_thumbnail(tmp_path):
 
 
 def test_it_rejects_a_png_header_followed_by_html(tmp_path):
-    reason = rejected_reason("hostile_png_then_html.png", tmp_path)
+    reason = rejected_reason("hostile_png_then_html.png", tmp_path / "work")
 
     assert reason.startswith("We could not open this picture")
-    assert not any(tmp_path.iterdir())
+    assert not any((tmp_path / "work").glob("*")), "a rejected file leaves no outputs"
 
 
 def test_it_rejects_a_windows_program_renamed_pdf(tmp_path):
@@ -466,13 +470,14 @@ def test_it_rejects_an_svg_drawing_with_a_script_in_it(tmp_path):
 
 def test_the_worker_survives_every_hostile_file_in_one_process(tmp_path):
     assert len(HOSTILE) >= 15, "fixtures missing: run tests/fixtures/records/make_fixtures.py"
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
+    base = tmp_path / "run"
+    uploads = base / "uploads"
+    uploads.mkdir(parents=True)
     outcomes = {}
     for number, hostile in enumerate(HOSTILE):
         source = uploads / hostile.name
         shutil.copyfile(hostile, source)
-        workdir = tmp_path / f"work{number}"
+        workdir = base / f"work{number}"
         try:
             record = record_check(source, workdir)
         except RecordRejected as rejected:
@@ -486,14 +491,14 @@ def test_the_worker_survives_every_hostile_file_in_one_process(tmp_path):
             outcomes[hostile.name] = "cleaned"
     # Nothing was written next to the uploads or anywhere but each workdir.
     assert sorted(path.name for path in uploads.iterdir()) == [path.name for path in HOSTILE]
-    assert {path.name for path in tmp_path.iterdir()} <= {
+    assert {path.name for path in base.iterdir()} <= {
         "uploads",
         *(f"work{number}" for number in range(len(HOSTILE))),
     }
     assert outcomes["hostile_openaction_javascript.pdf"] == "cleaned"
     assert outcomes["hostile_bomb_100000x100000.png"] == "rejected"
     # ...and the same process still handles a good file.
-    assert record_check(fixture("good_photo_rotated_gps.jpg"), tmp_path / "after").kind == "image"
+    assert record_check(fixture("good_photo_rotated_gps.jpg"), base / "after").kind == "image"
 
 
 def test_a_pdf_that_cannot_be_drawn_still_gets_a_placeholder_thumbnail(tmp_path, monkeypatch):
@@ -526,3 +531,53 @@ def test_a_full_disk_is_not_blamed_on_the_file(tmp_path, monkeypatch):
 
     assert raised.value.errno == errno.ENOSPC
     assert not isinstance(raised.value, RecordRejected)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("good_photo.heic", "image/heic"),
+        ("good_photo_rotated_gps.jpg", "image/jpeg"),
+        ("good_scan.png", "image/png"),
+        ("good_photo.webp", "image/webp"),
+        ("good_scan.tif", "image/tiff"),
+        ("good_letter.pdf", "application/pdf"),
+        ("good_ct.dcm", "application/dicom"),
+    ],
+)
+def test_sniffing_falls_back_to_magic_bytes_when_libmagic_is_vague(name, expected, monkeypatch):
+    monkeypatch.setattr(
+        record_checks.magic, "from_file", lambda path, mime: "application/octet-stream"
+    )
+
+    assert sniff_type(fixture(name)) == expected
+
+
+def test_an_avif_photo_is_not_mistaken_for_a_heic_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        record_checks.magic, "from_file", lambda path, mime: "application/octet-stream"
+    )
+    avif = tmp_path / "photo.heic"
+    avif.write_bytes(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64))
+
+    assert sniff_type(avif) == "image/avif"
+    with pytest.raises(RecordRejected) as rejected:
+        record_check(avif, tmp_path / "work")
+    assert "AVIF image" in rejected.value.reason
+
+
+def test_a_dicom_we_cannot_decompress_is_kept_with_a_placeholder_preview(tmp_path):
+    if get_decoder(JPEGLosslessSV1).is_available:
+        pytest.skip("a JPEG Lossless decoder (pylibjpeg or GDCM) is installed here")
+    dataset = pydicom.dcmread(fixture("good_ct.dcm"))
+    dataset.file_meta.TransferSyntaxUID = JPEGLosslessSV1
+    dataset.PixelData = encapsulate([b"\xff\xd8\xff\xc3 not decoded here"])
+    dataset["PixelData"].VR = "OB"
+    source = tmp_path / "lossless.dcm"
+    dataset.save_as(source, enforce_file_format=True)
+
+    record = record_check(source, tmp_path / "work")
+
+    assert record.metadata["preview_available"] is False
+    assert record.metadata["modality"] == "CT"
+    assert record.derivative.read_bytes() == source.read_bytes()

@@ -11,7 +11,10 @@ from cases.models import Case
 from intake.models import EnquiryDraft
 from tests.e2e.conftest import axe_violations
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def check_page(page, seen: list[str]) -> None:

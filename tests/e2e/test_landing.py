@@ -2,7 +2,10 @@ import pytest
 
 from tests.e2e.conftest import axe_violations
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_the_landing_page_is_accessible_and_explains_the_service(page):
