@@ -67,3 +67,19 @@ def staff_login():
         return client
 
     return login
+
+
+def seed_reference_data() -> None:
+    """Re-create what the data migrations seed (directions, staff groups).
+
+    Transactional tests (browser, worker) flush every table when they finish; the next
+    one puts the migrations' data back with the migrations' own, idempotent code.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("0002_seed_medical_directions", "0003_staff_groups"):
+        migration = importlib.import_module(f"cases.migrations.{module}")
+        seed = getattr(migration, "seed", None) or migration.create_groups
+        seed(apps, None)

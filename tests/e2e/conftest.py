@@ -69,3 +69,10 @@ def axe_violations(page) -> list[dict]:
         for v in results.response["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
+
+
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    from tests.conftest import seed_reference_data
+
+    seed_reference_data()

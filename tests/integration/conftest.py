@@ -37,11 +37,12 @@ def _exists(conn, queue: str) -> bool:
 
 
 @pytest.fixture
-def celery_worker_process(
-    transactional_db, django_db_serialized_rollback, broker_url, tmp_path, private_storage
-):
+def celery_worker_process(transactional_db, broker_url, tmp_path, private_storage):
     """Start ``celery worker`` as a separate process and stop it after the test."""
     require_postgresql()
+    from tests.conftest import seed_reference_data
+
+    seed_reference_data()
     database = django_settings.DATABASES["default"]
     database_url = (
         f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}"
