@@ -18,12 +18,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import glossary, records, services, workspace
+from cases import casefile, glossary, records, services, workspace
 from cases.models import (
     AuditEvent,
     Case,
     CaseDirection,
     CaseEvent,
+    CaseFile,
     Consent,
     InternalNote,
     MedicalDirection,
@@ -502,6 +503,7 @@ class CaseAdmin(admin.ModelAdmin):
             ("summary", "Case summary (English and Chinese)"),
             ("directions", "China medical directions"),
             ("outcome", "Outcome and next steps"),
+            ("case_files", "PDF case files"),
         ]
         return format_html_join(
             " · ",
@@ -545,6 +547,8 @@ class CaseAdmin(admin.ModelAdmin):
             view(self.directions_view, "directions", "directions/"),
             view(self.outcome_view, "outcome", "outcome/"),
             view(self.record_view, "record", "records/<uuid:public_id>/<str:kind>/"),
+            view(self.case_files_view, "case_files", "case-files/"),
+            view(self.case_file_download, "case_file", "case-files/<uuid:public_id>/"),
             *super().get_urls(),
         ]
 
@@ -826,6 +830,74 @@ class CaseAdmin(admin.ModelAdmin):
                 filename=f"{case.reference}-{record.category}.{extension}",
                 content_type=record.derivative_type or "application/octet-stream",
             )
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    def case_files_view(self, request: HttpRequest, object_id: str):
+        case = self._case(request, object_id)
+        if request.method == "POST":
+            action = request.POST.get("action", "")
+            try:
+                if action in {"internal", "partner", "regenerate-internal", "regenerate-partner"}:
+                    variant = action.removeprefix("regenerate-")
+                    casefile.case_file_request(
+                        case=case,
+                        variant=variant,
+                        by=request.user,
+                        regenerate=action.startswith("regenerate-"),
+                    )
+                    self.message_user(request, f"The {variant} case file is being made.")
+                elif action == "accept-identifier":
+                    casefile.identifier_accept(
+                        case=case,
+                        text=request.POST.get("text", "")[:200],
+                        kind=request.POST.get("kind", "")[:30],
+                        by=request.user,
+                    )
+                elif action in {"approve", "release"}:
+                    target = get_object_or_404(
+                        CaseFile, case=case, public_id=request.POST.get("case_file")
+                    )
+                    if action == "approve":
+                        casefile.case_file_approve(case_file=target, by=request.user)
+                    else:
+                        casefile.case_file_release(case_file=target, by=request.user)
+                    self.message_user(request, "Done.")
+            except ValidationError as refused:
+                self.message_user(request, refused.messages[0], messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        files = case.case_files.all()
+        return self._page(
+            request,
+            case,
+            "case_files.html",
+            "PDF case files",
+            files=files,
+            hits=casefile.identifier_scan(case),
+            sharing_consent=casefile.sharing_consent_active(case),
+            rendering=any(
+                f.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING} for f in files
+            ),
+        )
+
+    def case_file_download(self, request: HttpRequest, object_id: str, public_id):
+        case = self._case(request, object_id, change=False)
+        case_file = get_object_or_404(CaseFile, case=case, public_id=public_id)
+        if case_file.state != CaseFile.State.READY:
+            raise Http404("Not ready")
+        services.audit_log(
+            action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
+            actor=request.user,
+            case=case,
+            target=str(case_file.public_id),
+            request=request,
+        )
+        response = FileResponse(
+            case_file.file.open("rb"),
+            as_attachment=True,
+            filename=f"{case.reference}-{case_file.variant}-v{case_file.version}.pdf",
+            content_type="application/pdf",
+        )
         response["Cache-Control"] = "no-store, private"
         return response
 

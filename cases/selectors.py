@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases import reference
-from cases.models import Case, CaseOutcome, Membership, Record
+from cases.models import Case, CaseFile, CaseOutcome, Membership, Record
 
 PREPARATION_QUESTIONS: list[tuple[str, str]] = [
     ("diagnosis", "What is my current diagnosis?"),
@@ -71,3 +71,13 @@ def record_for_member(user, ref: str, public_id) -> tuple[Record, Membership]:
 
 def released_outcome(case: Case) -> CaseOutcome | None:
     return CaseOutcome.objects.filter(case=case, released_at__isnull=False).first()
+
+
+def released_case_file(case: Case, public_id=None) -> CaseFile | None:
+    """The newest internal case file a coordinator released to the patient."""
+    files = CaseFile.objects.filter(
+        case=case, variant=CaseFile.Variant.INTERNAL, state=CaseFile.State.READY
+    ).exclude(released_at=None)
+    if public_id is not None:
+        files = files.filter(public_id=public_id)
+    return files.order_by("-version").first()

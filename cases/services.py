@@ -83,6 +83,9 @@ def case_transition(
             raise TransitionNotAllowed("Only a coordinator can make this change.")
         if target in NOTE_REQUIRED and not note:
             raise TransitionNotAllowed(f"Moving a case to {target.label.lower()} needs a reason.")
+        blocker = transition_blocker(case=locked, target=target)
+        if blocker:
+            raise TransitionNotAllowed(blocker)
         locked.status = target
         locked.save(update_fields=["status", "updated_at"])
         CaseEvent.objects.create(
@@ -106,6 +109,26 @@ def case_transition(
                 )
     case.status = locked.status
     return locked
+
+
+def transition_blocker(*, case: Case, target: Status) -> str:
+    """What must happen before this move, beyond the workflow table; "" when nothing."""
+    if (
+        target == Status.READY
+        and not case.case_files.filter(
+            variant="partner", state="ready", approved_at__isnull=False
+        ).exists()
+    ):
+        return (
+            "A case is ready only with a partner case file that is ready and approved by a "
+            "coordinator. Generate one and approve it first."
+        )
+    if (
+        target == Status.SHARED
+        and not case.consents.filter(kind=ConsentKind.SHARING, withdrawn_at__isnull=True).exists()
+    ):
+        return "A case file is shared only with the patient's consent to sharing."
+    return ""
 
 
 def case_manager_emails(*, case: Case) -> list[str]:
@@ -237,6 +260,21 @@ def consent_give(*, case: Case, kind: str, user, request: HttpRequest | None = N
         version=text.version,
     )
     return consent
+
+
+def consent_withdraw(*, case: Case, kind: str, user, request: HttpRequest | None = None) -> int:
+    withdrawn = case.consents.filter(kind=kind, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    if withdrawn:
+        audit_log(
+            action=AuditEvent.Action.CONSENT_WITHDRAWN,
+            actor=user,
+            case=case,
+            request=request,
+            kind=str(kind),
+        )
+    return withdrawn
 
 
 def case_withdraw(*, case: Case, user, request: HttpRequest | None = None) -> Case:

@@ -43,3 +43,16 @@ def record_check(self, record_id: int) -> None:
     except CheckFailed as fault:
         countdown = min(600, 10 * 2**self.request.retries) + random.uniform(0, 5)  # noqa: S311
         raise self.retry(exc=fault, countdown=countdown) from fault
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def case_file_generate(self, case_file_id: int) -> None:
+    """Render one queued case file (heavy queue). Only faults on our side are retried."""
+    from cases.casefile import TransientFailure
+    from cases.casefile import case_file_generate as generate
+
+    try:
+        generate(case_file_id=case_file_id)
+    except TransientFailure as fault:
+        countdown = min(600, 30 * 2**self.request.retries) + random.uniform(0, 10)  # noqa: S311
+        raise self.retry(exc=fault, countdown=countdown) from fault

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFilesSent, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cases import family, records, selectors
+from cases import casefile, family, records, selectors, services
+from cases.consents import ConsentKind
 from cases.models import AuditEvent, Membership, Record
 from cases.services import audit_log
 from intake.forms import InvitationForm, RecordUploadForm
@@ -260,3 +262,48 @@ def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
     login(request, membership.user, backend="sesame.backends.ModelBackend")
     messages.success(request, "Thank you. You can now upload records to this case.")
     return redirect("intake:case_records", ref=membership.case.reference)
+
+
+@login_required
+@require_POST
+def case_sharing(request: HttpRequest, ref: str) -> HttpResponse:
+    """Give or withdraw the separate consent to share a pseudonymised case file."""
+    case, _membership = selectors.case_for_manager(request.user, ref)
+    if request.POST.get("action") == "give":
+        if not request.POST.get("confirm"):
+            messages.error(request, "Tick the box to confirm you agree to sharing.")
+        elif not casefile.sharing_consent_active(case):
+            services.consent_give(
+                case=case, kind=ConsentKind.SHARING, user=request.user, request=request
+            )
+            messages.success(request, "Thank you. Your consent to sharing is recorded.")
+    elif request.POST.get("action") == "withdraw":
+        services.consent_withdraw(
+            case=case, kind=ConsentKind.SHARING, user=request.user, request=request
+        )
+        messages.success(
+            request, "Your consent to sharing is withdrawn. Nothing more will be shared."
+        )
+    return redirect(reverse("intake:case", args=[case.reference]) + "#sharing")
+
+
+def case_file_download(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
+    case, membership = selectors.case_for_member(request.user, ref)
+    case_file = selectors.released_case_file(case, public_id) if membership.manages_case else None
+    if case_file is None:
+        raise Http404("No such case file")
+    audit_log(
+        action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
+        actor=request.user,
+        case=case,
+        target=str(case_file.public_id),
+        request=request,
+    )
+    response = FileResponse(
+        case_file.file.open("rb"),
+        as_attachment=True,
+        filename=f"{case.reference}-case-file-v{case_file.version}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response

@@ -39,6 +39,12 @@ urlpatterns = [
         name="record_thumbnail",
     ),
     path("my/cases/<str:ref>/family/", records_views.case_family, name="case_family"),
+    path("my/cases/<str:ref>/sharing/", records_views.case_sharing, name="case_sharing"),
+    path(
+        "my/cases/<str:ref>/case-file/<uuid:public_id>/",
+        records_views.case_file_download,
+        name="case_file_download",
+    ),
     path(
         "my/cases/<str:ref>/family/change/",
         records_views.case_family_change,

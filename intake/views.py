@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from cases import records, selectors, services
+from cases.consents import CURRENT
 from cases.models import AuditEvent, Record
 from cases.workflow import Status, allowed_targets
 from intake import wizard
@@ -276,6 +277,11 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "checklist": records.case_checklist(case),
             "record_request": case.record_requests.filter(answered_at__isnull=True).first(),
             "outcome": selectors.released_outcome(case),
+            "case_file": selectors.released_case_file(case),
+            "sharing_consent": case.consents.filter(
+                kind="sharing", withdrawn_at__isnull=True
+            ).first(),
+            "sharing_text": CURRENT["sharing"].text,
             "record_count": visible.count(),
             "pending_count": visible.filter(
                 state__in=[Record.State.RECEIVED, Record.State.CHECKING]

@@ -23,8 +23,9 @@ def test_the_table_follows_the_design():
 @pytest.mark.django_db
 @pytest.mark.parametrize(("current", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
 def test_it_makes_every_allowed_transition_and_records_it(current, target):
-    case, _ = patient_case(status=current)
+    case, membership = patient_case(status=current)
     coordinator = StaffFactory()
+    ready_to_share(case, membership.user, coordinator)
 
     services.case_transition(case=case, to=target, actor=coordinator, note="checked by phone")
 
@@ -54,6 +55,38 @@ def test_it_refuses_every_other_transition_and_changes_nothing(current, target):
     assert case.status == current
     assert not CaseEvent.objects.filter(case=case).exists()
     assert not AuditEvent.objects.filter(case=case).exists()
+
+
+def ready_to_share(case, patient, coordinator) -> None:
+    """What ready and shared need beyond the table: an approved partner file, consent."""
+    from django.utils import timezone
+
+    from cases.consents import ConsentKind
+    from cases.models import CaseFile
+
+    CaseFile.objects.create(
+        case=case,
+        variant="partner",
+        version=1,
+        state="ready",
+        approved_by=coordinator,
+        approved_at=timezone.now(),
+    )
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=patient)
+
+
+@pytest.mark.django_db
+def test_ready_needs_an_approved_partner_case_file():
+    case, _ = patient_case(status=Status.REVIEW)
+    with pytest.raises(services.TransitionNotAllowed, match="partner case file"):
+        services.case_transition(case=case, to=Status.READY, actor=StaffFactory())
+
+
+@pytest.mark.django_db
+def test_shared_needs_the_sharing_consent():
+    case, _ = patient_case(status=Status.READY)
+    with pytest.raises(services.TransitionNotAllowed, match="consent to sharing"):
+        services.case_transition(case=case, to=Status.SHARED, actor=StaffFactory())
 
 
 @pytest.mark.django_db

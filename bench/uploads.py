@@ -1,0 +1,772 @@
+"""Record-upload benchmark: web-worker memory, upload throughput, and thumbnail time.
+
+What it measures
+    1. Memory. The app runs under gunicorn (1 sync worker, ``--timeout 600``, 127.0.0.1)
+       with a throw-away SQLite database and private storage in a temporary directory.
+       A patient user, a case and a membership are created there and signed in through a
+       database session (``sessionid`` cookie; CSRF by a matching ``csrftoken`` cookie and
+       ``X-CSRFToken`` header). After a small warm-up upload (so first-request imports are
+       not counted), one large file (default 1024 MiB) is streamed to
+       ``POST /my/cases/<ref>/records/`` as multipart with a known Content-Length, in
+       1 MiB pieces of one random block (the first 32 bytes are unique per upload, so no
+       upload is a duplicate of another). The worker's VmRSS is read from ``/proc`` every
+       50 ms while it uploads, and its VmHWM (peak RSS) is reset before and read after, so
+       a spike between samples is caught too. Reported: baseline, peak, growth (target:
+       growth <= 64 MiB). The JSON answer must say ``results[0].ok``; the random content
+       would later fail the record checks, which are not run (in-memory Celery broker).
+    2. Throughput on loopback: request-body bytes / time from the first byte sent to the
+       whole answer read, for that upload and as the median of several smaller ones
+       (default 3 x 256 MiB). 1 MB = 10^6 bytes. Target >= 50 MB/s. Client and server share
+       the machine, and the files land in the page cache (no fsync), as on a real server.
+    3. Thumbnails: a photo-like 4032 x 3024 (12-megapixel) JPEG at quality 90 (smooth
+       gradients, texture and grain made with numpy) is checked the way a worker does:
+       ``cases.record_checks._save_thumbnail`` on the decoded, cleaned image (the
+       thumbnail step of ``record_check``; target p95 <= 100 ms), the same from the file
+       (open + decode + thumbnail), and the whole ``record_check`` (sniff, decode, clean
+       JPEG derivative, thumbnail). p50/p95/max over ``--runs`` runs (default 30) each,
+       after two uncounted runs.
+
+How to run (from the project root)
+    .venv/bin/python bench/uploads.py
+    .venv/bin/python bench/uploads.py --size-mib 256 --repeats 0 --runs 50
+
+Only loopback is used; the run is bounded in time (``--time-limit``, default 280 s) and
+always stops gunicorn and removes its temporary directory, uploads included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+MB = 1_000_000
+BLOCK = MIB  # bytes per send() and size of the repeated random block
+SAMPLE_INTERVAL = 0.05  # seconds between RSS samples
+
+MEMORY_TARGET_MIB = 64.0
+THROUGHPUT_TARGET_MBPS = 50.0
+THUMBNAIL_TARGET_MS = 100.0
+
+SEED_SNIPPET = """\
+import json
+from datetime import date
+from importlib import import_module
+
+from django.conf import settings
+
+from cases.models import Case, Goal, MedicalArea, Membership
+from cases.services import user_get_or_create_for_email
+
+email = "bench-patient@example.org"
+case = Case.objects.create(
+    contact_name="Bench Patient",
+    contact_email=email,
+    contact_phone="+447700900123",
+    patient_name="Bench Patient",
+    patient_date_of_birth=date(1970, 5, 17),
+    current_provider="Bench Hospital",
+    medical_area=MedicalArea.CANCER,
+    diagnosis="Benchmark case",
+    questions=["Benchmark question"],
+    goal=Goal.INFORMATION,
+)
+user = user_get_or_create_for_email(email=email, name="Bench Patient")
+Membership.objects.create(
+    case=case, user=user, role=Membership.Role.PATIENT, can_view_all_records=True
+)
+store = import_module(settings.SESSION_ENGINE).SessionStore()
+store["_auth_user_id"] = str(user.pk)
+store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+store["_auth_user_hash"] = user.get_session_auth_hash()
+store.save()
+print(json.dumps({"ref": case.reference, "session": store.session_key}))
+"""
+
+
+class TimeLimitReached(Exception):
+    """Raised by SIGALRM when the whole run passes --time-limit."""
+
+
+# --- Small helpers -----------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (``nan`` when empty)."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return "(no log)"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def proc_status_kib(pid: int, *keys: str) -> dict[str, int]:
+    """Fields of /proc/<pid>/status given in kB (e.g. VmRSS, VmHWM), as KiB."""
+    found: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            if name in keys:
+                found[name] = int(rest.split()[0])
+    return found
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Reset VmHWM to the current RSS (``echo 5 > clear_refs``); False when not allowed."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def children_of(parent: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[1]) == parent:
+            pids.append(int(entry))
+    return pids
+
+
+# --- The server --------------------------------------------------------------------------
+
+
+def server_env(tmp: Path, max_record: int, quota: int) -> dict[str, str]:
+    private = tmp / "private"
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "medchina.settings",
+            "DJANGO_ENV": "development",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_ALLOWED_HOSTS": HOST,
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "CELERY_BROKER_URL": "memory://",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "MEDCHINA_VAR_DIR": str(tmp),
+            "MEDCHINA_PRIVATE_STORAGE_ROOT": str(private),
+            "MEDCHINA_UPLOAD_TEMP_DIR": str(private / ".incoming"),
+            "MEDCHINA_MAX_RECORD_SIZE": str(max_record),
+            "MEDCHINA_CASE_QUOTA": str(quota),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *command: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"manage.py {command[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Patient:
+    ref: str
+    session: str
+    csrf: str
+
+    def headers(self, *, csrf_header: bool = True) -> dict[str, str]:
+        headers = {
+            "Cookie": f"sessionid={self.session}; csrftoken={self.csrf}",
+            "Accept": "application/json",
+        }
+        if csrf_header:
+            headers["X-CSRFToken"] = self.csrf
+        return headers
+
+
+def prepare(env: dict[str, str]) -> Patient:
+    """Migrate the throw-away database and sign a patient in to a new case."""
+    Path(env["MEDCHINA_UPLOAD_TEMP_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    manage(env, "migrate", "--noinput")
+    out = manage(env, "shell", "-c", SEED_SNIPPET)
+    seeded = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    alphabet = string.ascii_letters + string.digits
+    csrf = "".join(secrets.choice(alphabet) for _ in range(32))  # Django's secret length
+    return Patient(ref=seeded["ref"], session=seeded["session"], csrf=csrf)
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> int:
+    """Wait for an HTTP answer and for the one worker; return the worker's pid."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}:\n{tail(log)}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        workers = children_of(proc.pid)
+        if len(workers) == 1:
+            return workers[0]
+        time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer on {HOST}:{port} within 60 s:\n{tail(log)}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the master (graceful), then SIGKILL its process group if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, int, Path]]:
+    """Run the app; yield (port, worker pid, error log)."""
+    port = free_port()
+    log = tmp / "gunicorn.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "medchina.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "600",
+        "--chdir",
+        str(BASE_DIR),
+        "--error-logfile",
+        str(log),
+        "--log-level",
+        "warning",
+    ]
+    with open(tmp / "gunicorn-stdout.log", "wb") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield port, wait_until_ready(proc, port, log), log
+    finally:
+        stop(proc)
+
+
+# --- Uploading ---------------------------------------------------------------------------
+
+
+class RssSampler(threading.Thread):
+    """Reads a process's VmRSS every SAMPLE_INTERVAL seconds until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples_kib: list[int] = []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            try:
+                self.samples_kib.append(proc_status_kib(self.pid, "VmRSS")["VmRSS"])
+            except (OSError, KeyError):
+                return
+            if self._stop_event.wait(SAMPLE_INTERVAL):
+                return
+
+    def finish(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+@dataclass
+class Upload:
+    file_bytes: int
+    body_bytes: int
+    seconds: float  # first byte sent -> whole answer read
+    after_last_byte: float  # last byte sent -> whole answer read
+    status: int
+    answer: dict[str, Any] = field(default_factory=dict)
+    send_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        results = self.answer.get("results") or [{}]
+        return self.status == 200 and results[0].get("ok") is True
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.body_bytes / MB / self.seconds
+
+    def describe(self) -> str:
+        results = self.answer.get("results") or [{}]
+        text = (
+            f"HTTP {self.status}, results[0].ok={json.dumps(results[0].get('ok'))}, "
+            f"message {results[0].get('message', self.answer.get('errors', ''))!r}"
+        )
+        return text + (f" (send failed: {self.send_error})" if self.send_error else "")
+
+
+def upload(
+    port: int,
+    patient: Patient,
+    size: int,
+    block: bytes,
+    name: str,
+    timeout: float,
+    *,
+    csrf_header: bool = True,
+) -> Upload:
+    """Stream one multipart upload of ``size`` bytes; never holds more than ``block``."""
+    assert size >= 32
+    boundary = f"medchina-bench-{secrets.token_hex(12)}"
+    fields = {"category": "lab", "document_date": "2025-03-03", "description": "Benchmark"}
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+        for key, value in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    head_bytes, tail_bytes = head.encode(), f"\r\n--{boundary}--\r\n".encode()
+    body_bytes = len(head_bytes) + size + len(tail_bytes)
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    conn.putrequest("POST", f"/my/cases/{patient.ref}/records/", skip_accept_encoding=True)
+    for key, value in {
+        **patient.headers(csrf_header=csrf_header),
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(body_bytes),
+    }.items():
+        conn.putheader(key, value)
+    view = memoryview(block)
+    send_error = ""
+    start = time.perf_counter()
+    try:
+        conn.endheaders(head_bytes + secrets.token_bytes(32))  # unique content, unique hash
+        remaining = size - 32
+        while remaining > 0:
+            piece = min(remaining, len(view))
+            conn.send(view[:piece])
+            remaining -= piece
+        conn.send(tail_bytes)
+    except OSError as error:  # the server answered (and closed) before the end
+        send_error = f"{type(error).__name__}: {error}"
+    sent = time.perf_counter()
+    response = conn.getresponse()
+    raw = response.read()
+    done = time.perf_counter()
+    conn.close()
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        answer = {"errors": raw[:200].decode(errors="replace")}
+    return Upload(size, body_bytes, done - start, done - sent, response.status, answer, send_error)
+
+
+@dataclass
+class MemoryResult:
+    baseline_kib: int
+    peak_sampled_kib: int
+    peak_hwm_kib: int | None
+    samples: int
+    after_kib: int
+    upload: Upload
+
+    @property
+    def peak_kib(self) -> int:
+        return max(self.peak_sampled_kib, self.peak_hwm_kib or 0)
+
+    @property
+    def growth_mib(self) -> float:
+        return (self.peak_kib - self.baseline_kib) / 1024
+
+
+def measure_big_upload(
+    port: int, worker: int, patient: Patient, size: int, block: bytes, timeout: float
+) -> MemoryResult:
+    time.sleep(0.3)  # let the worker settle after the warm-up
+    baseline = proc_status_kib(worker, "VmRSS")["VmRSS"]
+    hwm_reset = reset_peak_rss(worker)
+    sampler = RssSampler(worker)
+    sampler.start()
+    try:
+        result = upload(port, patient, size, block, f"bench-{size // MIB}mib.bin", timeout)
+    finally:
+        sampler.finish()
+    after = proc_status_kib(worker, "VmRSS", "VmHWM")
+    return MemoryResult(
+        baseline_kib=baseline,
+        peak_sampled_kib=max(sampler.samples_kib or [baseline]),
+        peak_hwm_kib=after["VmHWM"] if hwm_reset else None,
+        samples=len(sampler.samples_kib),
+        after_kib=after["VmRSS"],
+        upload=result,
+    )
+
+
+def stored_files(private: Path) -> tuple[list[int], int]:
+    """Sizes of stored files under private storage, and files left in the temp folder."""
+    incoming = private / ".incoming"
+    sizes = [
+        path.stat().st_size
+        for path in private.rglob("*")
+        if path.is_file() and incoming not in path.parents
+    ]
+    leftovers = sum(1 for path in incoming.rglob("*") if path.is_file())
+    return sizes, leftovers
+
+
+# --- Thumbnails --------------------------------------------------------------------------
+
+
+def make_photo(path: Path, width: int = 4032, height: int = 3024) -> None:
+    """A photo-like JPEG: smooth light and colour, mid-scale texture and sensor grain."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(20260601)
+    x = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :]
+    y = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
+    texture = Image.fromarray(rng.integers(0, 256, (96, 128), dtype=np.uint8)).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
+    texture_values = (np.asarray(texture, dtype=np.float32) - 128.0) * 0.25
+    channels = []
+    for channel in range(3):
+        fx, fy, phase = rng.uniform(1.0, 4.0), rng.uniform(1.0, 3.0), rng.uniform(0, 6.28)
+        light = 150.0 - 70.0 * y + 25.0 * x * (channel - 1)
+        waves = 35.0 * np.sin(2 * np.pi * fx * x + phase) * np.cos(2 * np.pi * fy * y)
+        grain = rng.standard_normal((height, width), dtype=np.float32) * 5.0
+        channels.append(np.clip(light + waves + texture_values + grain, 0, 255).astype(np.uint8))
+    image = Image.fromarray(np.dstack(channels), "RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "BenchCam"  # Make
+    exif[0x0110] = "Model 12MP"  # Model
+    exif[0x0112] = 1  # Orientation: upright
+    image.save(path, "JPEG", quality=90, exif=exif)
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
+    runs_ms: list[float]
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.runs_ms, 95)
+
+    def line(self) -> str:
+        return (
+            f"p50 {percentile(self.runs_ms, 50):6.1f} ms   p95 {self.p95:6.1f} ms   "
+            f"max {max(self.runs_ms):6.1f} ms   ({len(self.runs_ms)} runs)"
+        )
+
+
+def time_runs(label: str, runs: int, action: Callable[[int], object]) -> Timing:
+    for warm in range(2):
+        action(-1 - warm)
+    timings = []
+    for index in range(runs):
+        start = time.perf_counter()
+        action(index)
+        timings.append((time.perf_counter() - start) * 1000)
+    return Timing(label, timings)
+
+
+def thumbnail_bench(tmp: Path, runs: int) -> tuple[Path, list[Timing], str]:
+    sys.path.insert(0, str(BASE_DIR))
+    from PIL import Image
+
+    from cases import record_checks
+
+    photo = tmp / "photo-12mp.jpg"
+    make_photo(photo)
+    work = tmp / "thumbs"
+    work.mkdir()
+    note = "cases.record_checks._save_thumbnail (the thumbnail step of record_check)"
+    sniffed = record_checks.sniff_type(photo)
+
+    def decoded() -> Image.Image:
+        img = record_checks._open_image(photo, sniffed)
+        record_checks._decode_upright(img)
+        return img
+
+    save_thumbnail: Callable[[Image.Image, Path], None] | None = getattr(
+        record_checks, "_save_thumbnail", None
+    )
+    if save_thumbnail is None:  # renamed: fall back to the approach it documented
+        note = "standalone Pillow: resize BICUBIC reducing_gap=2.0 + JPEG q80 (no helper found)"
+
+        def save_thumbnail(img: Image.Image, output: Path) -> None:
+            scale = 400 / max(img.size)
+            size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+            small = img.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+            small.save(output, "JPEG", quality=80)
+
+    with decoded() as source_img:
+        clean = record_checks._clean_pixels(source_img, lossless=False)
+        clean.load()
+        step = time_runs(
+            "thumbnail step (decoded image -> 400 px JPEG)",
+            runs,
+            lambda i: save_thumbnail(clean, work / f"thumb-{i}.jpg"),
+        )
+
+    def from_file(index: int) -> None:
+        with decoded() as img:
+            save_thumbnail(record_checks._clean_pixels(img, lossless=False), work / "f.jpg")
+
+    whole_thumb = time_runs("open + decode + thumbnail", runs, from_file)
+
+    def full_check(index: int) -> None:
+        out = work / f"check-{index}"
+        record_checks.record_check(photo, out)
+        shutil.rmtree(out)
+
+    full = time_runs("record_check() (sniff, decode, derivative, thumbnail)", runs, full_check)
+    return photo, [step, whole_thumb, full], note
+
+
+# --- Reporting and main ------------------------------------------------------------------
+
+
+def machine_lines(tmp: Path) -> str:
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("django", "gunicorn", "pillow", "numpy")
+    )
+    return (
+        f"machine: nproc={nproc}, {platform.machine()}, {platform.system()} "
+        f"{platform.release()}, load average {load}\n"
+        f"python {platform.python_version()}, {versions}\n"
+        f"temp dir: {tmp} (database, private storage and upload temp dir, one filesystem)"
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=textwrap.dedent(__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--size-mib", type=int, default=1024, help="the big upload, MiB")
+    parser.add_argument("--repeat-mib", type=int, default=256, help="each repeat upload, MiB")
+    parser.add_argument("--repeats", type=int, default=3, help="repeat uploads (0: none)")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per thumbnail figure")
+    parser.add_argument("--timeout", type=float, default=120.0, help="socket timeout, s")
+    parser.add_argument("--time-limit", type=int, default=280, help="whole run limit, s")
+    parser.add_argument("--tmp-dir", type=Path, default=None, help="where the temp dir goes")
+    parser.add_argument("--show-logs", action="store_true", help="print gunicorn's log tail")
+    args = parser.parse_args(argv)
+    if args.size_mib < 1 or args.repeat_mib < 1 or args.repeats < 0 or args.runs < 1:
+        parser.error("sizes and --runs must be at least 1, --repeats at least 0")
+    return args
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    size, repeat = args.size_mib * MIB, args.repeat_mib * MIB
+    total = size + args.repeats * repeat + MIB
+    free = shutil.disk_usage(tmp).free
+    if free < total + GIB:
+        sys.exit(f"not enough disk space in {tmp}: need {(total + GIB) / GIB:.1f} GiB")
+    env = server_env(tmp, max_record=max(2 * GIB, 2 * size), quota=max(8 * GIB, 2 * total))
+    print("medChina Intake upload benchmark")
+    print(machine_lines(tmp))
+    print(
+        f"server: gunicorn, 1 sync worker, DJANGO_ENV=development, DEBUG off, SQLite, Celery "
+        f"broker memory:// (record checks not run); MEDCHINA_MAX_RECORD_SIZE="
+        f"{env['MEDCHINA_MAX_RECORD_SIZE']}, MEDCHINA_CASE_QUOTA={env['MEDCHINA_CASE_QUOTA']}"
+    )
+    patient = prepare(env)
+    block = os.urandom(BLOCK)
+
+    with gunicorn(env, tmp) as (port, worker, log):
+        try:
+            boot_rss = proc_status_kib(worker, "VmRSS")["VmRSS"]
+            # The session and CSRF cookie set-up must be what lets uploads in.
+            forged = upload(
+                port, patient, MIB, block, "no-csrf.bin", args.timeout, csrf_header=False
+            )
+            if forged.status != 403:
+                sys.exit(f"an upload without X-CSRFToken was not refused: {forged.describe()}")
+            warm = upload(port, patient, MIB, block, "warm-up.bin", args.timeout)
+            if not warm.ok:
+                sys.exit(f"warm-up upload refused: {warm.describe()}\n{tail(log)}")
+            memory = measure_big_upload(port, worker, patient, size, block, args.timeout)
+            big = memory.upload
+            repeats = [
+                upload(port, patient, repeat, block, f"repeat-{n}.bin", args.timeout)
+                for n in range(args.repeats)
+            ]
+            final_rss = proc_status_kib(worker, "VmRSS")["VmRSS"]
+        finally:
+            if args.show_logs:
+                print(f"--- gunicorn log tail ---\n{tail(log)}")
+    sizes, leftovers = stored_files(Path(env["MEDCHINA_PRIVATE_STORAGE_ROOT"]))
+
+    print()
+    print(
+        f"1. Web worker memory while a {args.size_mib} MiB file uploads "
+        f"(VmRSS every {SAMPLE_INTERVAL * 1000:.0f} ms, VmHWM reset before and read after)"
+    )
+    print(
+        "   (signed in by a database session; the same upload without the X-CSRFToken "
+        "header got HTTP 403)"
+    )
+    print(f"   worker RSS after boot        : {boot_rss / 1024:7.1f} MiB")
+    print(f"   baseline (after 1 MiB warm-up): {memory.baseline_kib / 1024:7.1f} MiB")
+    hwm = f"{memory.peak_hwm_kib / 1024:.1f} MiB" if memory.peak_hwm_kib else "unavailable"
+    print(
+        f"   peak during upload           : {memory.peak_kib / 1024:7.1f} MiB  (max of "
+        f"{memory.samples} samples {memory.peak_sampled_kib / 1024:.1f} MiB, VmHWM {hwm})"
+    )
+    print(f"   RSS after the upload         : {memory.after_kib / 1024:7.1f} MiB")
+    print(
+        f"   growth                       : {memory.growth_mib:7.1f} MiB   target <= "
+        f"{MEMORY_TARGET_MIB:g} MiB   {verdict(big.ok and memory.growth_mib <= MEMORY_TARGET_MIB)}"
+    )
+    print(f"   answer: {big.describe()}")
+    matched = "yes" if big.file_bytes in sizes else "NO"
+    print(
+        f"   stored original of {big.file_bytes} bytes on disk: {matched}; "
+        f"files left in the upload temp dir: {leftovers}"
+    )
+    print(f"   worker RSS after all uploads : {final_rss / 1024:7.1f} MiB")
+
+    print()
+    print(
+        "2. Upload throughput on loopback (1 MB = 10^6 bytes; request-body bytes / time from "
+        "first byte sent to answer read)"
+    )
+    print(
+        f"   {args.size_mib} MiB upload: {big.body_bytes / MB:9.1f} MB in {big.seconds:6.2f} s "
+        f"= {big.mb_per_s:7.1f} MB/s (answer {big.after_last_byte * 1000:.0f} ms after the "
+        f"last byte)   target >= {THROUGHPUT_TARGET_MBPS:g} MB/s   "
+        f"{verdict(big.ok and big.mb_per_s >= THROUGHPUT_TARGET_MBPS)}"
+    )
+    if repeats:
+        rates = [r.mb_per_s for r in repeats]
+        median = statistics.median(rates)
+        all_ok = all(r.ok for r in repeats)
+        print(
+            f"   {args.repeats} x {args.repeat_mib} MiB: median {median:7.1f} MB/s "
+            f"({', '.join(f'{rate:.1f}' for rate in rates)}; all ok: {all_ok})   "
+            f"target >= {THROUGHPUT_TARGET_MBPS:g} MB/s   "
+            f"{verdict(all_ok and median >= THROUGHPUT_TARGET_MBPS)}"
+        )
+        for number, failed in enumerate(repeats):
+            if not failed.ok:
+                print(f"   repeat {number} failed: {failed.describe()}")
+
+    print()
+    photo, timings, note = thumbnail_bench(tmp, args.runs)
+    from PIL import Image
+
+    with Image.open(photo) as img:
+        shape = f"{img.width} x {img.height} {img.mode}"
+    print(
+        f"3. Thumbnail of a 12-megapixel JPEG ({shape}, quality 90, "
+        f"{photo.stat().st_size / MB:.1f} MB; gunicorn stopped)"
+    )
+    print(f"   measured: {note}")
+    for index, timing in enumerate(timings):
+        target = (
+            f"   target p95 <= {THUMBNAIL_TARGET_MS:g} ms   "
+            f"{verdict(timing.p95 <= THUMBNAIL_TARGET_MS)}"
+            if index == 0
+            else "   (info)"
+        )
+        print(f"   {timing.label:<55} {timing.line()}{target}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+
+    def out_of_time(signum: int, frame: FrameType | None) -> None:
+        raise TimeLimitReached(f"stopped: the run took longer than {args.time_limit} s")
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(args.time_limit)
+    tmp = Path(tempfile.mkdtemp(prefix="medchina-bench-uploads-", dir=args.tmp_dir))
+    started = time.monotonic()
+    try:
+        run(args, tmp)
+    except TimeLimitReached as stopped:
+        sys.exit(str(stopped))
+    finally:
+        signal.alarm(0)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n(run time {time.monotonic() - started:.0f} s; temporary files removed)")
+
+
+if __name__ == "__main__":
+    main()
