@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import mimetypes
 import os
 import re
 import tempfile
@@ -21,15 +20,12 @@ from pathlib import Path
 
 import pikepdf
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 from PIL import Image
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from cases import glossary
 from cases.consents import ConsentKind
@@ -182,32 +178,6 @@ def case_file_request(*, case: Case, variant: str, by, regenerate: bool = False)
 # --- Rendering -------------------------------------------------------------------------------
 
 
-class SafeFetcher(URLFetcher):
-    """Allows ``mcstatic:`` (our static files) and ``mcrecord:`` (this case's images) only."""
-
-    def __init__(self, images: dict[str, bytes]) -> None:
-        super().__init__(allowed_protocols=(), allow_redirects=False)
-        self.images = images
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        if url.startswith("mcrecord:"):
-            key = url.removeprefix("mcrecord:")
-            if key in self.images:
-                return URLFetcherResponse(url, self.images[key], {"Content-Type": "image/jpeg"})
-        elif url.startswith("mcstatic:"):
-            name = url.removeprefix("mcstatic:")
-            found = finders.find(name) if ".." not in name else None
-            if found:
-                mime = mimetypes.guess_type(found)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, Path(found).read_bytes(), {"Content-Type": mime})
-        self.refused.append(url[:200])
-        raise ValueError(f"refused to fetch {url[:80]!r}")
-
-    def __call__(self, url: str) -> URLFetcherResponse:
-        return self.fetch(url)
-
-
 @dataclass
 class Built:
     page_count: int
@@ -354,6 +324,11 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
             reason = str(error) if isinstance(error, ValueError) else "the file is damaged"
             entry.update(included=False, reason=reason)
         entries.append(entry)
+
+    # WeasyPrint is heavy: load it only in the process that renders (the worker).
+    from weasyprint import HTML
+
+    from cases.pdf_fetcher import SafeFetcher
 
     fetcher = SafeFetcher(images)
     context = _context(case, variant, entries, version)

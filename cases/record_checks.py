@@ -43,7 +43,7 @@ import numpy as np
 import pikepdf
 import pillow_heif
 import pydicom
-from PIL import Image, ImageCms, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageFont, ImageOps
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, apply_rescale, apply_voi_lut, get_decoder, pixel_array
@@ -262,12 +262,31 @@ def sniff_type(path: Path) -> str:
     return mime
 
 
+@contextmanager
+def _strict_decoding():
+    """Refuse truncated images while checking, whatever other code set.
+
+    WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` when it is imported, and
+    the worker imports it for case files; a cut-off photo must still be refused here.
+    """
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def record_check(source: Path, workdir: Path) -> CheckedRecord:
     """Check one uploaded file and write its clean copy and thumbnail into ``workdir``.
 
     Raises ``RecordRejected`` when the file itself is the problem.
     """
-    source, workdir = Path(source), Path(workdir)
+    with _strict_decoding():
+        return _record_check(Path(source), Path(workdir))
+
+
+def _record_check(source: Path, workdir: Path) -> CheckedRecord:
     if source.stat().st_size == 0:
         raise RecordRejected(EMPTY)
     sniffed = sniff_type(source)
@@ -289,6 +308,11 @@ def images_to_pdf(images: list[Path], output: Path) -> int:
     """
     if not images:
         raise ValueError("images_to_pdf needs at least one image")
+    with _strict_decoding():
+        return _images_to_pdf(images, output)
+
+
+def _images_to_pdf(images: list[Path], output: Path) -> int:
     pdf = pikepdf.new()
     for number, path in enumerate(images, start=1):
         try:

@@ -581,3 +581,15 @@ def test_a_dicom_we_cannot_decompress_is_kept_with_a_placeholder_preview(tmp_pat
     assert record.metadata["preview_available"] is False
     assert record.metadata["modality"] == "CT"
     assert record.derivative.read_bytes() == source.read_bytes()
+
+
+def test_cut_off_photos_are_refused_even_after_weasyprint_is_loaded(tmp_path):
+    # WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES when imported; the worker loads
+    # both, so the check must not depend on that global.
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    with pytest.raises(RecordRejected, match="cut off"):
+        record_check(fixture("hostile_truncated.jpg"), tmp_path / "out")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

@@ -6,6 +6,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from cases import services
+from cases.consents import ConsentKind
 from cases.models import Case, CaseDirection, SummarySection
 from cases.workflow import Status
 
@@ -71,10 +73,19 @@ def test_a_coordinators_day(browser, live_server):
     page.get_by_role("button", name="Confirm direction").click()
     assert CaseDirection.objects.filter(case=case).count() == 1
 
-    # Move the case on: review, then ready.
+    # Review, then a partner case file (the patient has agreed to sharing), then ready.
     page.goto(f"/admin/cases/case/{case.pk}/change/")
     page.locator('button[value="review"]').click()
     expect(page.locator(".messagelist")).to_contain_text("is now Review")
+    page.locator('button[value="ready"]').click()
+    expect(page.locator(".messagelist")).to_contain_text("partner case file")
+    patient = case.memberships.get().user
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=patient)
+    page.get_by_role("link", name="PDF case files").click()
+    page.get_by_role("button", name="Generate partner file").click()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved by coordinator")).to_be_visible()
+    page.goto(f"/admin/cases/case/{case.pk}/change/")
     page.locator('button[value="ready"]').click()
     expect(page.locator(".messagelist")).to_contain_text("is now Ready")
     case.refresh_from_db()
