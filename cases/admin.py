@@ -107,8 +107,13 @@ class RecordInline(ReadOnlyInline):
         "rejection_reason",
         "uploaded_by",
         "download",
+        "cleared_for_partner",
     ]
-    readonly_fields = fields
+    readonly_fields = fields[:-1]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Only the "checked: no identifiers" box is editable here.
+        return request.user.has_perm("cases.change_record")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")

@@ -300,6 +300,14 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
             "reason": "",
             "image": "",
         }
+        if partner and not record.cleared_for_partner:
+            entry.update(
+                included=False,
+                reason="withheld from the partner file until a coordinator has checked it "
+                "for identifiers",
+            )
+            entries.append(entry)
+            continue
         try:
             if record.derivative_type == "application/pdf":
                 path = Path(record.derivative.path)

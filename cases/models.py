@@ -367,6 +367,13 @@ class Record(models.Model):
         max_length=10, choices=State.choices, default=State.RECEIVED, db_index=True
     )
     rejection_reason = models.TextField(blank=True)
+    # Letters and scans carry names and numbers; only a coordinator who has checked (or
+    # redacted) a record lets its pages into the partner case file.
+    cleared_for_partner = models.BooleanField(
+        "checked: no identifiers",
+        default=False,
+        help_text="The content has no patient identifiers and may go into the partner file.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -358,3 +358,43 @@ def case_checklist(case: Case) -> list[ChecklistItem]:
     order = list(labels)
     wanted.sort(key=lambda c: order.index(c) if c in order else len(order))
     return [ChecklistItem(c, labels.get(c, c), counts.get(c, 0)) for c in wanted]
+
+
+def record_add_photos_as_one(
+    *,
+    case: Case,
+    files: list[UploadedFile],
+    category: str,
+    uploaded_by=None,
+    document_date: date | None = None,
+    description: str = "",
+    request: HttpRequest | None = None,
+) -> AddResult:
+    """Photos of the pages of one letter, combined (in order) into one PDF record."""
+    from cases import record_checks
+
+    first = original_name_clean(getattr(files[0], "name", "") or "photos")
+    name = f"{first.rsplit('.', 1)[0]} and {len(files) - 1} more (combined).pdf"
+    with tempfile.TemporaryDirectory(dir=_scratch_dir()) as folder:
+        paths = []
+        for number, upload in enumerate(files):
+            path = Path(folder) / f"photo-{number}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            paths.append(path)
+        combined = Path(folder) / "combined.pdf"
+        try:
+            record_checks.images_to_pdf(paths, combined)
+        except record_checks.RecordRejected as rejected:
+            return AddResult(name, error=f"The photos could not be combined. {rejected.reason}")
+        with combined.open("rb") as handle:
+            return record_add(
+                case=case,
+                file=File(handle, name=name),
+                category=category,
+                uploaded_by=uploaded_by,
+                document_date=document_date,
+                description=description,
+                request=request,
+            )

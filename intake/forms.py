@@ -369,6 +369,11 @@ class RecordUploadForm(forms.Form):
         max_length=500,
         required=False,
     )
+    combine = forms.BooleanField(
+        label="These photos are the pages of one letter: combine them into one PDF",
+        help_text="Choose the photos in page order.",
+        required=False,
+    )
 
     def clean_document_date(self) -> date | None:
         value = self.cleaned_data["document_date"]

@@ -63,18 +63,18 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
             form = RecordUploadForm(request.POST, files)
             if form.is_valid():
                 data = form.cleaned_data
-                results += [
-                    records.record_add(
-                        case=case,
-                        file=upload,
-                        category=data["category"],
-                        document_date=data["document_date"],
-                        description=data["description"],
-                        uploaded_by=request.user,
-                        request=request,
-                    )
-                    for upload in data["files"]
-                ]
+                common = {
+                    "case": case,
+                    "category": data["category"],
+                    "document_date": data["document_date"],
+                    "description": data["description"],
+                    "uploaded_by": request.user,
+                    "request": request,
+                }
+                if data["combine"] and len(data["files"]) > 1:
+                    results.append(records.record_add_photos_as_one(files=data["files"], **common))
+                else:
+                    results += [records.record_add(file=f, **common) for f in data["files"]]
                 form = RecordUploadForm(initial={"category": data["category"]})
             elif results and "files" in form.errors:
                 del form.errors["files"]  # the reason is the size, said above

@@ -43,6 +43,15 @@ function enhanceUploads(form) {
     button.disabled = true;
     progress.replaceChildren();
     let anyStored = false;
+    const combine = form.querySelector('input[name="combine"]');
+    if (combine && combine.checked && files.length > 1) {
+      // The pages of one letter travel together, so the server can put them in order.
+      const row = progressRow(progress, `${files.length} photos, combined into one PDF`);
+      anyStored = await sendOne(form, input.name, files, row);
+      button.disabled = false;
+      if (anyStored) window.setTimeout(() => window.location.reload(), 1200);
+      return;
+    }
     for (const file of files) {
       const row = progressRow(progress, file.name);
       if (file.size > maxSize) {
@@ -65,7 +74,7 @@ function sendOne(form, fieldName, file, row) {
   return new Promise((resolve) => {
     const data = new FormData(form);
     data.delete(fieldName);
-    data.append(fieldName, file, file.name);
+    for (const one of Array.isArray(file) ? file : [file]) data.append(fieldName, one, one.name);
     const request = new XMLHttpRequest();
     request.open("POST", form.action || window.location.href);
     request.setRequestHeader("Accept", "application/json");
@@ -80,12 +89,12 @@ function sendOne(form, fieldName, file, row) {
         row.finish(result.message, result.ok || result.duplicate);
         resolve(result.ok);
       } else {
-        row.finish((body && body.errors) || `${file.name} could not be uploaded. Please try again.`, false);
+        row.finish((body && body.errors) || "The upload did not work. Please try again.", false);
         resolve(false);
       }
     });
     const failed = () => {
-      row.finish(`${file.name} did not finish uploading (the connection dropped). Nothing was stored; please try again.`, false);
+      row.finish("The upload did not finish (the connection dropped). Nothing was stored; please try again.", false);
       resolve(false);
     };
     request.addEventListener("error", failed);

@@ -110,6 +110,12 @@ def test_the_internal_file_has_everything_and_the_partner_file_no_identifiers(tm
     assert ZH in text and "Age 65 years" in text
     assert "Eligibility depends on the diagnosis" in text  # high-risk caution carried over
     assert f"Page {built.page_count} of {built.page_count}" in text
+    # Record contents stay out until a coordinator has checked them for identifiers.
+    assert "withheld from the partner file" in " ".join(text.split())
+    assert "Record 1 of 2 · page" not in text
+    case.records.update(cleared_for_partner=True)
+    casefile.case_file_build(case, "partner", partner)
+    assert "Record 1 of 2 · page 1/2" in _text(partner)
 
 
 def test_chinese_is_drawn_with_an_embedded_cjk_font(tmp_path):

@@ -281,3 +281,24 @@ def test_import_record_runs_the_same_checks(tmp_path, capsys):
     with pytest.raises(CommandError, match="Rejected"):
         call_command("import_record", case.reference, str(bad), "--category", "other")
     assert Record.objects.get(original_name="program.pdf").state == Record.State.REJECTED
+
+
+def test_photos_of_one_letter_become_one_pdf_record(client, patient, run_on_commit):
+    case, _ = patient
+    photos = [upload(f"page{n}.jpg", jpeg_bytes(colour=c)) for n, c in enumerate(["red", "blue"])]
+    with run_on_commit():
+        page = _post(client, case, photos, combine="on", category="referral")
+    record = Record.objects.get()
+    assert record.state == Record.State.READY
+    assert record.page_count == 2
+    assert record.original_name == "page0 and 1 more (combined).pdf"
+    assert "was received" in page.text
+
+
+def test_a_damaged_photo_among_the_pages_is_named(client, patient, run_on_commit):
+    case, _ = patient
+    photos = [upload("a.jpg", jpeg_bytes()), upload("b.jpg", jpeg_bytes()[:300])]
+    with run_on_commit():
+        page = _post(client, case, photos, combine="on")
+    assert "Photo 2 of 2" in page.text
+    assert not Record.objects.exists()
