@@ -462,6 +462,18 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     return case_file
 
 
+def case_file_give_up(*, case_file_id: int, error: str) -> None:
+    """After the last retry of a fault on our side, say so on the row."""
+    CaseFile.objects.filter(pk=case_file_id, state=CaseFile.State.QUEUED).update(
+        state=CaseFile.State.FAILED,
+        finished_at=timezone.now(),
+        last_error=(
+            "The case file could not be written because of a problem on our side "
+            f"({error[:200]}). Nothing else is affected; try Regenerate later."
+        ),
+    )
+
+
 def case_file_approve(*, case_file: CaseFile, by) -> None:
     if case_file.variant != CaseFile.Variant.PARTNER or case_file.state != CaseFile.State.READY:
         raise ValidationError("Only a ready partner case file can be approved.")

@@ -54,5 +54,10 @@ def case_file_generate(self, case_file_id: int) -> None:
     try:
         generate(case_file_id=case_file_id)
     except TransientFailure as fault:
+        if self.request.retries >= self.max_retries:
+            from cases.casefile import case_file_give_up
+
+            case_file_give_up(case_file_id=case_file_id, error=str(fault))
+            return
         countdown = min(600, 30 * 2**self.request.retries) + random.uniform(0, 10)  # noqa: S311
         raise self.retry(exc=fault, countdown=countdown) from fault

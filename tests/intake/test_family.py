@@ -146,3 +146,31 @@ def test_a_bad_address_is_refused_clearly(client, patient):
     case, _ = patient
     response = _invite(client, case, "not-an-address")
     assert "Enter an e-mail address in the right format" in response.text
+
+
+def test_an_expired_invitee_cannot_fetch_records(client, patient, mailoutbox, run_on_commit):
+    from django.core.files.base import ContentFile
+
+    from cases import records
+    from tests.records_support import pdf_bytes
+
+    case, membership = patient
+    with run_on_commit():
+        _invite(client, case)
+        record = records.record_add(
+            case=case,
+            file=ContentFile(pdf_bytes(), name="scan.pdf"),
+            category="lab",
+            uploaded_by=membership.user,
+        ).record
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    path, token = _accept_link(mailoutbox[0])
+    client.logout()
+    client.post(path, {"token": token})
+    invitee = Membership.objects.filter(user__email="helper@example.org")
+    assert not invitee.exists()
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(email="helper@example.org"))
+    url = f"/my/cases/{case.reference}/records/{record.public_id}/file/"
+    assert client.get(url).status_code == 404
