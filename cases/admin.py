@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -36,6 +36,7 @@ from cases.models import (
     SummarySection,
     TextState,
 )
+from cases.serving import private_file_response
 from cases.workflow import FINAL, Status, allowed_targets
 
 admin.site.site_header = "medChina Intake — coordinator workspace"
@@ -814,29 +815,20 @@ class CaseAdmin(admin.ModelAdmin):
         stored = {"file": record.derivative, "thumbnail": record.thumbnail}.get(kind)
         if record.state != Record.State.READY or not stored:
             raise Http404("No such record")
-        services.audit_log(
+        extension = stored.name.rsplit(".", 1)[-1]
+        return private_file_response(
+            stored=stored,
+            request=request,
+            case=case,
             action=(
                 AuditEvent.Action.RECORD_DOWNLOADED
                 if kind == "file"
                 else AuditEvent.Action.RECORD_VIEWED
             ),
-            actor=request.user,
-            case=case,
             target=str(record.public_id),
-            request=request,
+            content_type="image/jpeg" if kind == "thumbnail" else record.derivative_type,
+            filename=f"{case.reference}-{record.category}.{extension}" if kind == "file" else "",
         )
-        if kind == "thumbnail":
-            response = FileResponse(stored.open("rb"), content_type="image/jpeg")
-        else:
-            extension = stored.name.rsplit(".", 1)[-1]
-            response = FileResponse(
-                stored.open("rb"),
-                as_attachment=True,
-                filename=f"{case.reference}-{record.category}.{extension}",
-                content_type=record.derivative_type or "application/octet-stream",
-            )
-        response["Cache-Control"] = "no-store, private"
-        return response
 
     def case_files_view(self, request: HttpRequest, object_id: str):
         case = self._case(request, object_id)
@@ -890,21 +882,15 @@ class CaseAdmin(admin.ModelAdmin):
         case_file = get_object_or_404(CaseFile, case=case, public_id=public_id)
         if case_file.state != CaseFile.State.READY:
             raise Http404("Not ready")
-        services.audit_log(
-            action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
-            actor=request.user,
-            case=case,
-            target=str(case_file.public_id),
+        return private_file_response(
+            stored=case_file.file,
             request=request,
-        )
-        response = FileResponse(
-            case_file.file.open("rb"),
-            as_attachment=True,
-            filename=f"{case.reference}-{case_file.variant}-v{case_file.version}.pdf",
+            case=case,
+            action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
+            target=str(case_file.public_id),
             content_type="application/pdf",
+            filename=f"{case.reference}-{case_file.variant}-v{case_file.version}.pdf",
         )
-        response["Cache-Control"] = "no-store, private"
-        return response
 
 
 def _diff(before: str, after: str) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from cases import casefile, family, records, selectors, services
 from cases.consents import ConsentKind
 from cases.models import AuditEvent, Membership, Record
-from cases.services import audit_log
+from cases.serving import private_file_response
 from intake.forms import InvitationForm, RecordUploadForm
 from intake.uploads import too_large_names
 
@@ -139,29 +139,19 @@ def _serve(request: HttpRequest, ref: str, public_id: str, *, thumbnail: bool) -
     stored = record.thumbnail if thumbnail else record.derivative
     if record.state != Record.State.READY or not stored:
         raise Http404("No such record")
-    audit_log(
-        action=AuditEvent.Action.RECORD_VIEWED
-        if thumbnail
-        else AuditEvent.Action.RECORD_DOWNLOADED,
-        actor=request.user,
-        case=record.case,
-        target=str(record.public_id),
+    extension = stored.name.rsplit(".", 1)[-1]
+    stem = record.original_name.rsplit(".", 1)[0] or "record"
+    return private_file_response(
+        stored=stored,
         request=request,
+        case=record.case,
+        action=(
+            AuditEvent.Action.RECORD_VIEWED if thumbnail else AuditEvent.Action.RECORD_DOWNLOADED
+        ),
+        target=str(record.public_id),
+        content_type="image/jpeg" if thumbnail else record.derivative_type,
+        filename="" if thumbnail else f"{stem}.{extension}",
     )
-    if thumbnail:
-        response = FileResponse(stored.open("rb"), content_type="image/jpeg")
-    else:
-        extension = stored.name.rsplit(".", 1)[-1]
-        stem = record.original_name.rsplit(".", 1)[0] or "record"
-        response = FileResponse(
-            stored.open("rb"),
-            as_attachment=True,
-            filename=f"{stem}.{extension}",
-            content_type=record.derivative_type or "application/octet-stream",
-        )
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # No login_required here: anonymous requests get the same 404 as everyone else.
@@ -292,18 +282,12 @@ def case_file_download(request: HttpRequest, ref: str, public_id: str) -> FileRe
     case_file = selectors.released_case_file(case, public_id) if membership.manages_case else None
     if case_file is None:
         raise Http404("No such case file")
-    audit_log(
-        action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
-        actor=request.user,
-        case=case,
-        target=str(case_file.public_id),
+    return private_file_response(
+        stored=case_file.file,
         request=request,
-    )
-    response = FileResponse(
-        case_file.file.open("rb"),
-        as_attachment=True,
-        filename=f"{case.reference}-case-file-v{case_file.version}.pdf",
+        case=case,
+        action=AuditEvent.Action.CASE_FILE_DOWNLOADED,
+        target=str(case_file.public_id),
         content_type="application/pdf",
+        filename=f"{case.reference}-case-file-v{case_file.version}.pdf",
     )
-    response["Cache-Control"] = "no-store, private"
-    return response
