@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import casefile, glossary, records, services, workspace
+from cases import casefile, glossary, records, reference, services, workspace
 from cases.models import (
     AuditEvent,
     Case,
@@ -202,34 +202,8 @@ class OverdueFilter(admin.SimpleListFilter):
                 )
             )
         if self.value() == "incomplete":
-            return queryset.filter(_incomplete_q())
+            return queryset.exclude(status__in=FINAL).filter(essentials_missing__gt=0)
         return queryset
-
-
-def _essentials_by_area() -> dict[str, list[str]]:
-    essentials: dict[str, list[str]] = {}
-    for area, categories in MedicalDirection.objects.filter(in_area_checklist=True).values_list(
-        "area", "essential_categories"
-    ):
-        bucket = essentials.setdefault(area, [])
-        bucket.extend(c for c in categories if c not in bucket)
-    return essentials
-
-
-def _incomplete_q() -> Q:
-    """Cases missing at least one essential category for their area, in one SQL query."""
-    condition = Q(pk__in=[])
-    for area, categories in _essentials_by_area().items():
-        missing_any = Q(pk__in=[])
-        for category in categories:
-            has = Exists(
-                Record.objects.filter(case=OuterRef("pk"), category=category).exclude(
-                    state=Record.State.REJECTED
-                )
-            )
-            missing_any |= ~has
-        condition |= Q(medical_area=area) & missing_any
-    return condition
 
 
 class TransitionForm(forms.Form):
@@ -402,18 +376,14 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        kept = Record.objects.exclude(state=Record.State.REJECTED).only("case_id", "category")
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("assigned_coordinator")
-            .prefetch_related(Prefetch("records", queryset=kept, to_attr="kept_records"))
-        )
+        return super().get_queryset(request).select_related("assigned_coordinator")
 
-    def get_changelist_instance(self, request):
-        # One query for the checklist of every area, shared by all rows of the page.
-        self._essentials = _essentials_by_area()
-        return super().get_changelist_instance(request)
+    def get_search_results(self, request, queryset, search_term):
+        # A reference is the primary key: look it up directly rather than scan the table.
+        canonical = reference.normalise(search_term) if search_term else None
+        if canonical:
+            return queryset.filter(pk=canonical), False
+        return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request, extra_context=None):
         if not request.GET:
@@ -458,13 +428,10 @@ class CaseAdmin(admin.ModelAdmin):
     def patient_quiet(self, obj: Case) -> str:
         return timesince(obj.last_patient_activity_at, depth=1)
 
-    @admin.display(description="Records")
+    @admin.display(description="Records", ordering="essentials_missing")
     def completeness(self, obj: Case) -> str:
-        essentials = getattr(self, "_essentials", None) or _essentials_by_area()
-        wanted = essentials.get(obj.medical_area, [])
-        present = {r.category for r in getattr(obj, "kept_records", obj.records.all())}
-        have = len(present & set(wanted))
-        return f"{have}/{len(wanted)} essential"
+        have = obj.essentials_total - obj.essentials_missing
+        return f"{have}/{obj.essentials_total} essential"
 
     @admin.display(description="Decision deadline", ordering="decision_deadline")
     def deadline(self, obj: Case) -> str:
@@ -962,6 +929,12 @@ class SummarySectionAdmin(SimpleHistoryAdmin):
 class MedicalDirectionAdmin(admin.ModelAdmin):
     list_display = ["name_en", "name_zh", "area", "high_risk", "in_area_checklist"]
     list_filter = ["area", "high_risk"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The checklist may have changed: open cases of this area count again.
+        updated = records.area_completeness_refresh(obj.area)
+        self.message_user(request, f"Record checklists refreshed for {updated} open cases.")
 
 
 @admin.register(AuditEvent)

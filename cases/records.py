@@ -198,6 +198,7 @@ def record_add(
             Case.objects.filter(pk=case.pk).update(last_patient_activity_at=timezone.now())
             case.record_requests.filter(answered_at__isnull=True).update(answered_at=timezone.now())
             _leave_awaiting_records(case=case, actor=record.uploaded_by)
+        case_completeness_refresh(case)
         if run_checks:
             from cases.tasks import record_check
 
@@ -278,6 +279,7 @@ def _reject(record: Record, reason: str) -> Record:
     record.rejection_reason = reason
     record.checked_at = timezone.now()
     record.save(update_fields=["state", "rejection_reason", "checked_at", "last_error"])
+    case_completeness_refresh(record.case)
     audit_log(
         action=AuditEvent.Action.RECORD_CHECKED,
         case=record.case,
@@ -398,3 +400,23 @@ def record_add_photos_as_one(
                 description=description,
                 request=request,
             )
+
+
+def case_completeness_refresh(case: Case) -> None:
+    """Store how many of the area's essential record categories the case still lacks."""
+    checklist = case_checklist(case)
+    missing = sum(1 for item in checklist if not item.present)
+    Case.objects.filter(pk=case.pk).update(
+        essentials_total=len(checklist), essentials_missing=missing
+    )
+    case.essentials_total, case.essentials_missing = len(checklist), missing
+
+
+def area_completeness_refresh(area: str) -> int:
+    """After a direction's checklist changes: refresh the open cases of its area."""
+    from cases.workflow import FINAL
+
+    cases = Case.objects.filter(medical_area=area).exclude(status__in=FINAL)
+    for case in cases.iterator():
+        case_completeness_refresh(case)
+    return cases.count()
