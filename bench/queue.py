@@ -396,6 +396,7 @@ def seed(count: int, rng: random.Random) -> Seeded:
             )
             seeded.status[status] += 1
             wanted = essentials.get(area) or uploadable
+            first_record = len(records)
             for n in range(weighted(rng, RECORDS_PER_CASE)):
                 category = rng.choice(wanted) if rng.random() < 0.7 else rng.choice(uploadable)
                 records.append(
@@ -411,6 +412,11 @@ def seed(count: int, rng: random.Random) -> Seeded:
                         created_at=submitted + timedelta(hours=rng.uniform(0, 24 * 20)),
                     )
                 )
+            # What cases.records.case_completeness_refresh stores, from the same records.
+            kept = {r.category for r in records[first_record:] if r.state != "rejected"}
+            checklist = set(essentials.get(area, []))
+            cases[-1].essentials_total = len(checklist)
+            cases[-1].essentials_missing = len(checklist - kept)
         Case.objects.bulk_create(cases, batch_size=BATCH)
         Record.objects.bulk_create(records, batch_size=BATCH)
         seeded.cases += len(cases)

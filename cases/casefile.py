@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import re
 import tempfile
@@ -187,8 +188,12 @@ class Built:
 
 def _downscaled_jpeg(path_or_file) -> bytes:
     with Image.open(path_or_file) as image:
-        image.draft("RGB", (IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
-        image = image.convert("RGB")
+        # Ask the JPEG decoder for the target's shape, not a square: a 4032x3024 photo
+        # then decodes at half size, which is most of the work saved.
+        scale = min(1.0, IMAGE_MAX_SIDE / max(image.size))
+        image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+        if image.mode != "RGB":
+            image = image.convert("RGB")
         image.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), reducing_gap=2.0)
         out = io.BytesIO()
         image.save(out, "JPEG", quality=82, optimize=True)
