@@ -232,6 +232,9 @@ def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case
         for kind in enquiry.consents:
             consent_give(case=case, kind=kind, user=user, request=request)
         audit_log(action=AuditEvent.Action.CASE_SUBMITTED, actor=user, case=case, request=request)
+        from cases.records import case_completeness_refresh  # records builds on services
+
+        case_completeness_refresh(case)
         notification_queue(
             kind=Notification.Kind.CASE_RECEIVED,
             to_email=user.email,

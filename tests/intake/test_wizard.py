@@ -62,6 +62,7 @@ def test_a_patient_sends_an_enquiry_and_gets_a_reference(client, mailoutbox, run
     assert case.contact_phone == "+447911123456"
     assert case.nhs_number == "9434765919"
     assert case.questions == ["Is a second resection possible?", "Are there trials I could join?"]
+    assert (case.essentials_total, case.essentials_missing) == (4, 4)  # cancer checklist
     membership = Membership.objects.get(case=case)
     assert membership.role == Membership.Role.PATIENT
     assert membership.user.email == "zoe@example.org"
