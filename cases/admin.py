@@ -866,15 +866,46 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
     return [(line[0], line[2:]) for line in lines if line[:1] in {"+", "-", " "}]
 
 
+class SummarySectionForm(forms.ModelForm):
+    """Carries the version the editor started from, so a later save by someone else is
+    caught before anything is overwritten."""
+
+    base_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = SummarySection
+        fields = ["text_en", "state_en", "text_zh", "state_zh"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["base_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        current = SummarySection.objects.filter(pk=self.instance.pk).first()
+        if current and data.get("base_version") != current.version:
+            # The typed text stays in the form; the other version is shown beside it.
+            raise ValidationError(
+                "Someone else saved this section while you were editing. Your text is still "
+                "below; their version — English: %(en)s — Chinese: %(zh)s. Save again to "
+                "replace theirs.",
+                params={"en": current.text_en or "(empty)", "zh": current.text_zh or "(empty)"},
+            )
+        if current:
+            data["base_version"] = current.version
+        return data
+
+
 @admin.register(SummarySection)
 class SummarySectionAdmin(SimpleHistoryAdmin):
     """Where translators work: the Chinese side of each summary section."""
 
+    form = SummarySectionForm
     list_display = ["case", "key", "state_en", "state_zh", "updated_by", "updated_at"]
     list_filter = ["state_zh", "state_en", "key"]
     search_fields = ["=case__reference"]
     list_select_related = ["case", "updated_by"]
-    fields = ["case", "key", "text_en", "state_en", "text_zh", "state_zh", "version"]
+    fields = ["case", "key", "text_en", "state_en", "text_zh", "state_zh", "base_version"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
@@ -887,19 +918,24 @@ class SummarySectionAdmin(SimpleHistoryAdmin):
         return workspace.can_edit_english(request.user) or workspace.can_edit_chinese(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["case", "key", "version"]
+        readonly = ["case", "key"]
         if not workspace.can_edit_english(request.user):
             readonly += ["text_en", "state_en"]
         if not workspace.can_edit_chinese(request.user):
             readonly += ["text_zh", "state_zh"]
         return readonly
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.base_fields["base_version"] = forms.IntegerField(
-            widget=forms.HiddenInput, initial=obj.version if obj else 1
-        )
-        return form
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        section = SummarySection.objects.filter(pk=object_id).select_related("case").first()
+        if section is not None and request.method == "GET":
+            services.audit_log(
+                action=AuditEvent.Action.CASE_VIEWED,
+                actor=request.user,
+                case=section.case,
+                target=f"summary:{section.key}",
+                request=request,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         current = SummarySection.objects.get(pk=obj.pk)
@@ -916,13 +952,8 @@ class SummarySectionAdmin(SimpleHistoryAdmin):
                 by=request.user,
                 request=request,
             )
-        except workspace.StaleEdit:
-            self.message_user(
-                request,
-                "Someone else saved this section while you were editing, so your change was "
-                "not saved. Your text: " + obj.text_zh,
-                messages.ERROR,
-            )
+        except (workspace.StaleEdit, PermissionDenied) as refused:
+            self.message_user(request, str(refused), messages.ERROR)
 
 
 @admin.register(MedicalDirection)

@@ -81,7 +81,7 @@ def _date_forms(day: date) -> list[str]:
 
 
 def identifier_scan(case: Case) -> list[Hit]:
-    """Possible identifiers in the summary's free text, not yet accepted by a coordinator."""
+    """Possible identifiers in the free text a partner file prints, not yet accepted."""
     accepted = set(case.identifier_resolutions.values_list("text", flat=True))
     names = {
         part
@@ -89,9 +89,23 @@ def identifier_scan(case: Case) -> list[Hit]:
         for part in re.split(r"[\s()（）,]+", name)
         if len(part) >= 2
     }
-    hits: list[Hit] = []
+    # Every piece of free text the partner file prints: summary sections, record
+    # descriptions (timeline and index) and the reasons given for directions.
+    texts: list[tuple[str, str]] = []
     for section in case.summary_sections.all():
-        for text in (section.text_en, section.text_zh):
+        texts += [
+            (section.get_key_display(), section.text_en),
+            (section.get_key_display(), section.text_zh),
+        ]
+    texts += [
+        ("Record descriptions", d) for d in case.records.values_list("description", flat=True)
+    ]
+    texts += [
+        ("Direction rationales", r) for r in case.directions.values_list("rationale", flat=True)
+    ]
+    hits: list[Hit] = []
+    for where, text in texts:
+        if text:
             found: list[tuple[str, str]] = []
             for kind, pattern in _PATTERNS.items():
                 found += [(kind, m.group(0)) for m in pattern.finditer(text)]
@@ -105,11 +119,7 @@ def identifier_scan(case: Case) -> list[Hit]:
                 for name in names
                 if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
             ]
-            hits += [
-                Hit(kind, value, section.get_key_display())
-                for kind, value in found
-                if value not in accepted
-            ]
+            hits += [Hit(kind, value, where) for kind, value in found if value not in accepted]
     unique: dict[tuple[str, str], Hit] = {}
     for hit in hits:
         unique.setdefault((hit.kind, hit.text), hit)

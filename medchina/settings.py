@@ -188,6 +188,10 @@ STORAGES = {
     },
 }
 
+# Summary edits go through the service (permissions, optimistic locking); history's
+# one-click revert would bypass both.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -482,3 +482,46 @@ def test_only_a_manager_reassigns(staff_login, coordinator):
     workspace.case_assign(case=case, coordinator=other, by=manager)
     case.refresh_from_db()
     assert case.assigned_coordinator == other
+
+
+def test_a_translator_saves_the_chinese_in_the_browser_form(staff_login, coordinator):
+    case, _ = _case_with_dated_records()
+    workspace.summary_draft(case=case, by=coordinator)
+    section = SummarySection.objects.get(case=case, key="background")
+    client = staff_login(staff_in("translator"))
+    url = f"/admin/cases/summarysection/{section.pk}/change/"
+    page = client.get(url)
+    assert 'name="base_version"' in page.text
+    assert 'name="text_en"' not in page.text  # English is read-only for translators
+    response = client.post(
+        url,
+        {"text_zh": "背景：黑色素瘤", "state_zh": "draft", "base_version": section.version},
+    )
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert section.text_zh == "背景：黑色素瘤"
+    assert section.history.first().history_user.groups.filter(name="translator").exists()
+
+
+def test_a_stale_translator_save_keeps_their_text(staff_login, coordinator):
+    case, _ = _case_with_dated_records()
+    workspace.summary_draft(case=case, by=coordinator)
+    section = SummarySection.objects.get(case=case, key="background")
+    stale_version = section.version
+    workspace.summary_section_save(
+        section=section,
+        edit=workspace.SectionEdit(
+            section.text_en, section.state_en, "别人的译文", "draft", section.version
+        ),
+        by=coordinator,
+    )
+    client = staff_login(staff_in("translator"))
+    response = client.post(
+        f"/admin/cases/summarysection/{section.pk}/change/",
+        {"text_zh": "我的译文", "state_zh": "draft", "base_version": stale_version},
+    )
+    assert response.status_code == 200
+    assert "Someone else saved this section" in response.text
+    assert "我的译文" in response.text and "别人的译文" in response.text
+    section.refresh_from_db()
+    assert section.text_zh == "别人的译文"

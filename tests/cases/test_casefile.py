@@ -317,3 +317,16 @@ def test_build_case_file_prints_path_pages_and_time(tmp_path, capsys):
     assert str(output) in printed and " pages " in printed and printed.strip().endswith(" s")
     with pytest.raises(CommandError, match="consent to sharing"):
         call_command("build_case_file", case.reference, "--variant", "partner")
+
+
+def test_identifiers_in_record_descriptions_and_rationales_block_the_partner_file(tmp_path):
+    case, membership, coordinator = _ready_case()
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
+    case.records.filter(category="lab").update(description="Letter to Margaret, SW1A 1AA")
+    CaseDirection.objects.filter(case=case).update(rationale="Call 07911 123456")
+    found = {(hit.kind, hit.section) for hit in casefile.identifier_scan(case)}
+    assert ("name", "Record descriptions") in found
+    assert ("postcode", "Record descriptions") in found
+    assert ("phone number", "Direction rationales") in found
+    with pytest.raises(casefile.CaseFileRefused, match="possible identifier"):
+        casefile.case_file_request(case=case, variant="partner", by=coordinator)
