@@ -376,7 +376,13 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("assigned_coordinator")
+        cases = super().get_queryset(request).select_related("assigned_coordinator")
+        if not request.user.has_perm("cases.view_all_cases"):
+            # A coordinator works their own cases and picks up unassigned ones.
+            cases = cases.filter(
+                Q(assigned_coordinator=request.user) | Q(assigned_coordinator__isnull=True)
+            )
+        return cases
 
     def get_search_results(self, request, queryset, search_term):
         # A reference is the primary key: look it up directly rather than scan the table.
@@ -396,23 +402,46 @@ class CaseAdmin(admin.ModelAdmin):
         if field is not None:
             field.queryset = field.queryset.filter(is_staff=True, is_active=True)
             if not request.user.has_perm("cases.reassign_case"):
-                field.queryset = field.queryset.filter(pk=request.user.pk)
+                current = obj.assigned_coordinator_id if obj else None
+                field.queryset = field.queryset.filter(pk__in=[request.user.pk, current])
                 field.help_text = "You can take a case yourself; a manager can reassign it."
         return form
 
     def save_model(self, request, obj, form, change):
         if "assigned_coordinator" in form.changed_data:
-            workspace.case_assign(
-                case=obj, coordinator=obj.assigned_coordinator, by=request.user, request=request
-            )
+            try:
+                workspace.case_assign(
+                    case=obj,
+                    coordinator=obj.assigned_coordinator,
+                    by=request.user,
+                    request=request,
+                )
+            except PermissionDenied as refused:
+                self.message_user(request, str(refused), messages.ERROR)
         else:
             super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        for note in formset.save(commit=False):
-            if isinstance(note, InternalNote):
-                note.author = request.user
-            note.save()
+        for item in formset.save(commit=False):
+            if isinstance(item, InternalNote):
+                item.author = request.user
+                item.save()
+                services.audit_log(
+                    action=AuditEvent.Action.NOTE_ADDED,
+                    actor=request.user,
+                    case=item.case,
+                    request=request,
+                )
+            elif isinstance(item, Record):
+                item.save(update_fields=["cleared_for_partner"])
+                services.audit_log(
+                    action=AuditEvent.Action.RECORD_CLEARED,
+                    actor=request.user,
+                    case=item.case,
+                    target=str(item.public_id),
+                    request=request,
+                    cleared=item.cleared_for_partner,
+                )
 
     # --- Queue columns ---------------------------------------------------------------
 
@@ -500,7 +529,22 @@ class CaseAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["transition_url"] = reverse("admin:cases_case_transition", args=[object_id])
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._audit_view(request, object_id, "case")
+        return response
+
+    def _audit_view(self, request, object_id: str, page: str) -> None:
+        """Staff reading a case is an access to health data: record it like any other."""
+        if request.method == "GET":
+            case = self.get_queryset(request).filter(pk=object_id).first()
+            if case is not None:
+                services.audit_log(
+                    action=AuditEvent.Action.CASE_VIEWED,
+                    actor=request.user,
+                    case=case,
+                    target=page,
+                    request=request,
+                )
 
     # --- Workspace pages ---------------------------------------------------------------
 
@@ -526,7 +570,7 @@ class CaseAdmin(admin.ModelAdmin):
         ]
 
     def _case(self, request, object_id: str, *, change: bool = True) -> Case:
-        case = get_object_or_404(Case, pk=object_id)
+        case = get_object_or_404(self.get_queryset(request), pk=object_id)
         allowed = (
             self.has_change_permission(request, case)
             if change
@@ -605,6 +649,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def summary_view(self, request: HttpRequest, object_id: str):
         case = self._case(request, object_id, change=False)
+        self._audit_view(request, object_id, "summary")
         if not request.user.has_perm("cases.view_summarysection"):
             raise PermissionDenied
         stale: dict[str, SummarySection] = {}
@@ -693,6 +738,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def summary_history_view(self, request: HttpRequest, object_id: str, key: str):
         case = self._case(request, object_id, change=False)
+        self._audit_view(request, object_id, "summary_history")
         section = get_object_or_404(SummarySection, case=case, key=key)
         versions = list(
             section.history.select_related("history_user").order_by("-history_date")[:20]
@@ -713,6 +759,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def directions_view(self, request: HttpRequest, object_id: str):
         case = self._case(request, object_id)
+        self._audit_view(request, object_id, "directions")
         form = DirectionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -739,6 +786,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def outcome_view(self, request: HttpRequest, object_id: str):
         case = self._case(request, object_id)
+        self._audit_view(request, object_id, "outcome")
         existing = getattr(case, "outcome", None) if hasattr(case, "outcome") else None
         form = OutcomeForm(
             request.POST or None,
@@ -799,6 +847,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     def case_files_view(self, request: HttpRequest, object_id: str):
         case = self._case(request, object_id)
+        self._audit_view(request, object_id, "case_files")
         if request.method == "POST":
             action = request.POST.get("action", "")
             try:

@@ -158,11 +158,15 @@ def case_file_request(*, case: Case, variant: str, by, regenerate: bool = False)
                 f"example a {unresolved[0].kind} in {unresolved[0].section}). Remove them "
                 "from the text or mark them as acceptable first."
             )
-    from cases.tasks import case_file_generate
+    from cases.tasks import generate_case_file
 
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         latest = case.case_files.filter(variant=variant).order_by("-version").first()
+        if latest and _stalled(latest):
+            # Its worker died mid-render; the redelivered task cannot claim it again.
+            case_file_give_up(case_file_id=latest.pk, error="the render was interrupted")
+            latest.refresh_from_db()
         if latest and (
             latest.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING}
             or (latest.state == CaseFile.State.READY and not regenerate)
@@ -182,7 +186,7 @@ def case_file_request(*, case: Case, variant: str, by, regenerate: bool = False)
             variant=variant,
             version=version,
         )
-        transaction.on_commit(lambda: case_file_generate.delay(case_file.pk))
+        transaction.on_commit(lambda: generate_case_file.delay(case_file.pk))
     return case_file
 
 
@@ -477,9 +481,21 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     return case_file
 
 
+def _stalled(case_file: CaseFile) -> bool:
+    from medchina.celery import HARD_TIME_LIMIT
+
+    return (
+        case_file.state == CaseFile.State.RENDERING
+        and case_file.started_at is not None
+        and (timezone.now() - case_file.started_at).total_seconds() > HARD_TIME_LIMIT
+    )
+
+
 def case_file_give_up(*, case_file_id: int, error: str) -> None:
     """After the last retry of a fault on our side, say so on the row."""
-    CaseFile.objects.filter(pk=case_file_id, state=CaseFile.State.QUEUED).update(
+    CaseFile.objects.filter(
+        pk=case_file_id, state__in=[CaseFile.State.QUEUED, CaseFile.State.RENDERING]
+    ).update(
         state=CaseFile.State.FAILED,
         finished_at=timezone.now(),
         last_error=(

@@ -105,6 +105,7 @@ class Case(models.Model):
         ]
         permissions = [
             ("reassign_case", "Can assign cases to any coordinator"),
+            ("view_all_cases", "Can see every case, not only their own and unassigned ones"),
             ("export_case", "Can export case lists"),
         ]
 
@@ -243,6 +244,8 @@ class AuditEvent(models.Model):
         CASE_FILE_APPROVED = "case_file.approved", "Partner case file approved"
         CASE_FILE_RELEASED = "case_file.released", "Case file released to the patient"
         IDENTIFIER_RESOLVED = "identifier.resolved", "Possible identifier accepted"
+        RECORD_CLEARED = "record.cleared", "Record checked for identifiers"
+        NOTE_ADDED = "note.added", "Internal note added"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)

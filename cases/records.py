@@ -92,7 +92,8 @@ def record_limits() -> Limits:
 
 
 def case_storage_used(case: Case) -> int:
-    return case.records.aggregate(total=Sum("size"))["total"] or 0
+    kept = case.records.exclude(state=Record.State.REJECTED)
+    return kept.aggregate(total=Sum("size"))["total"] or 0
 
 
 @dataclass
@@ -158,6 +159,14 @@ def record_add(
         # Lock the case row so two uploads at once cannot both slip under the quota.
         Case.objects.select_for_update().filter(pk=case.pk).first()
         existing = Record.objects.filter(case=case, sha256=sha256).first()
+        if existing is not None and existing.state == Record.State.REJECTED:
+            # Sending a refused file again is a new attempt (the refusal may have been a
+            # fault on our side); the old attempt stays in the audit trail.
+            for stored in (existing.original, existing.derivative, existing.thumbnail):
+                if stored:
+                    stored.delete(save=False)
+            existing.delete()
+            existing = None
         if existing is not None:
             return AddResult(name, duplicate_of=existing)
         if case_storage_used(case) + file.size > limits.case_quota:
@@ -222,6 +231,14 @@ def _leave_awaiting_records(*, case: Case, actor) -> None:
     )
 
 
+MAX_CHECK_ATTEMPTS = 5
+TOO_HARD = (
+    "We could not finish checking this file: it took too long or stopped our checker. "
+    'Please try a smaller copy — for example a PDF saved again with "Print to PDF", '
+    "or a photo instead of a scan."
+)
+
+
 class CheckFailed(Exception):
     """A fault on our side (disk, storage) worth trying again; the file is not to blame."""
 
@@ -234,6 +251,8 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
     raises ``CheckFailed`` so the task can retry, and on the final attempt the record is
     rejected with a reason that asks the uploader to try again — the original is kept.
     """
+    from celery.exceptions import SoftTimeLimitExceeded
+
     from cases import record_checks
 
     claimed = Record.objects.filter(
@@ -242,6 +261,9 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
     if not claimed:
         return None
     record = Record.objects.get(pk=record_id)
+    if record.attempts > MAX_CHECK_ATTEMPTS:
+        # Redelivered again and again: the file keeps stopping the worker. Stop trying.
+        return _reject(record, TOO_HARD)
     workdir = Path(tempfile.mkdtemp(prefix="record-", dir=_scratch_dir()))
     try:
         source = workdir / "source"
@@ -251,6 +273,8 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
             checked = record_checks.record_check(source, workdir / "out")
         except record_checks.RecordRejected as rejected:
             return _reject(record, rejected.reason)
+        except SoftTimeLimitExceeded:
+            return _reject(record, TOO_HARD)
         _store_outputs(record, checked)
     except OSError as error:
         record.last_error = f"{type(error).__name__}: {error}"[:300]

@@ -46,7 +46,7 @@ def record_check(self, record_id: int) -> None:
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True)
-def case_file_generate(self, case_file_id: int) -> None:
+def generate_case_file(self, case_file_id: int) -> None:
     """Render one queued case file (heavy queue). Only faults on our side are retried."""
     from cases.casefile import TransientFailure
     from cases.casefile import case_file_generate as generate

@@ -357,8 +357,11 @@ def outcome_release(
 
 
 def case_assign(*, case: Case, coordinator, by, request: HttpRequest | None = None) -> None:
-    if not by.has_perm("cases.reassign_case") and coordinator != by:
-        raise PermissionDenied("Only a manager can assign a case to someone else.")
+    """A coordinator may take an unassigned case; anything else is a manager's decision."""
+    if not by.has_perm("cases.reassign_case"):
+        current = Case.objects.filter(pk=case.pk).values_list("assigned_coordinator", flat=True)
+        if coordinator != by or current.first() not in (None, by.pk):
+            raise PermissionDenied("Only a manager can assign or reassign a case to someone.")
     case.assigned_coordinator = coordinator
     case.save(update_fields=["assigned_coordinator", "updated_at"])
     audit_log(

@@ -15,6 +15,7 @@ from cases import casefile, family, records, selectors, services
 from cases.consents import ConsentKind
 from cases.models import AuditEvent, Membership, Record
 from cases.serving import private_file_response
+from cases.workflow import FINAL
 from intake.forms import InvitationForm, RecordUploadForm
 from intake.uploads import too_large_names
 
@@ -36,7 +37,7 @@ def _record_json(record: Record) -> dict:
 @login_required
 def case_records(request: HttpRequest, ref: str) -> HttpResponse:
     case, membership = selectors.case_for_member(request.user, ref)
-    can_upload = membership.role != Membership.Role.VIEWER
+    can_upload = membership.role != Membership.Role.VIEWER and case.status not in FINAL
     form = RecordUploadForm()
     results: list[records.AddResult] = []
     problem = ""

@@ -182,6 +182,11 @@ def enquiry_restart(request: HttpRequest) -> HttpResponse:
 # --- Sign-in links ------------------------------------------------------------------------
 
 
+def _email_ratelimit_key(group: str, request: HttpRequest) -> str:
+    # Case and spaces do not make a new address: count them together.
+    return request.POST.get("email", "").strip().lower()
+
+
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -194,7 +199,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 method="POST",
                 increment=True,
             )
-            for key in ("ip", "post:email")
+            for key in ("ip", _email_ratelimit_key)
         )
         if limited:
             return render(request, "intake/rate_limited.html", status=429)
@@ -261,6 +266,8 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     headline, next_step = case.status_for_patient
     visible = records.records_visible_to(membership)
     events = list(case.events.all())
+    # A family helper sees the case's health content only if the patient allowed it.
+    sees_all = membership.manages_case or membership.can_view_all_records
     return render(
         request,
         "intake/case_detail.html",
@@ -275,8 +282,11 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             if events and case.status in {Status.DECLINED}
             else "",
             "checklist": records.case_checklist(case),
-            "record_request": case.record_requests.filter(answered_at__isnull=True).first(),
-            "outcome": selectors.released_outcome(case),
+            "sees_all": sees_all,
+            "record_request": case.record_requests.filter(answered_at__isnull=True).first()
+            if sees_all
+            else None,
+            "outcome": selectors.released_outcome(case) if sees_all else None,
             "case_file": selectors.released_case_file(case),
             "sharing_consent": case.consents.filter(
                 kind="sharing", withdrawn_at__isnull=True

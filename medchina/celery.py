@@ -61,7 +61,7 @@ def configure(app: Celery) -> None:
         task_default_queue="quick",
         task_queues=(Queue("quick"), Queue("heavy")),
         task_routes={
-            "cases.tasks.case_file_generate": {"queue": "heavy"},
+            "cases.tasks.generate_case_file": {"queue": "heavy"},
         },
         task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
         task_eager_propagates=True,
@@ -69,6 +69,9 @@ def configure(app: Celery) -> None:
         # Let the console e-mail backend print plainly in development.
         worker_redirect_stdouts=False,
         timezone=settings.TIME_ZONE,
+        beat_schedule={
+            "purge-stale-drafts": {"task": "intake.tasks.purge_stale_drafts", "schedule": 6 * 3600},
+        },
     )
 
 

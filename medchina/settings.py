@@ -49,7 +49,8 @@ if not PRODUCTION:
 
 if PRODUCTION:
     SECRET_KEY = env_required("DJANGO_SECRET_KEY")
-    for _name in ("DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"):
+    # CACHE_URL too: rate limits must be shared by every web process.
+    for _name in ("DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"):
         env_required(_name)
 else:
     SECRET_KEY = env.str(

@@ -79,7 +79,10 @@ def seed_reference_data() -> None:
 
     from django.apps import apps
 
-    for module in ("0002_seed_medical_directions", "0003_staff_groups"):
+    for module, function in (
+        ("0002_seed_medical_directions", "seed"),
+        ("0003_staff_groups", "create_groups"),
+        ("0007_view_all_cases", "grant_managers"),
+    ):
         migration = importlib.import_module(f"cases.migrations.{module}")
-        seed = getattr(migration, "seed", None) or migration.create_groups
-        seed(apps, None)
+        getattr(migration, function)(apps, None)

@@ -80,8 +80,45 @@ def test_the_queue_defaults_to_my_cases(coord_client, coordinator):
     assert response["Location"] == "/admin/cases/case/?assigned=me"
     page = coord_client.get("/admin/cases/case/?assigned=me")
     assert mine.reference in page.text and theirs.reference not in page.text
+    unassigned = CaseFactory()
     everyone = coord_client.get("/admin/cases/case/?assigned=all")
-    assert theirs.reference in everyone.text
+    # A coordinator sees their own cases and unassigned ones; a manager sees every case.
+    assert unassigned.reference in everyone.text and theirs.reference not in everyone.text
+    assert coord_client.get(f"/admin/cases/case/{theirs.pk}/change/").status_code == 302
+
+
+def test_a_manager_sees_every_case(staff_login):
+    theirs = CaseFactory(assigned_coordinator=StaffFactory())
+    client = staff_login(staff_in("manager"))
+    assert theirs.reference in client.get("/admin/cases/case/?assigned=all").text
+    assert client.get(f"/admin/cases/case/{theirs.pk}/change/").status_code == 200
+
+
+def test_a_coordinator_takes_an_unassigned_case_but_cannot_hand_cases_out(coordinator):
+    from django.core.exceptions import PermissionDenied
+
+    case = CaseFactory()
+    workspace.case_assign(case=case, coordinator=coordinator, by=coordinator)
+    case.refresh_from_db()
+    assert case.assigned_coordinator == coordinator
+    other = staff_in("coordinator")
+    with pytest.raises(PermissionDenied):
+        workspace.case_assign(case=case, coordinator=other, by=coordinator)
+    theirs = CaseFactory(assigned_coordinator=other)
+    with pytest.raises(PermissionDenied):
+        workspace.case_assign(case=theirs, coordinator=coordinator, by=coordinator)
+
+
+def test_opening_a_case_in_the_admin_is_audited(coord_client, coordinator):
+    from cases.models import AuditEvent
+
+    case = CaseFactory(assigned_coordinator=coordinator)
+    coord_client.get(_change_url(case))
+    coord_client.get(f"/admin/cases/case/{case.pk}/summary/")
+    targets = set(
+        AuditEvent.objects.filter(case=case, action="case.viewed").values_list("target", flat=True)
+    )
+    assert {"case", "summary"} <= targets
 
 
 def test_the_queue_shows_initials_completeness_and_close_deadlines(coord_client, coordinator):

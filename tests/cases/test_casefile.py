@@ -330,3 +330,24 @@ def test_identifiers_in_record_descriptions_and_rationales_block_the_partner_fil
     assert ("phone number", "Direction rationales") in found
     with pytest.raises(casefile.CaseFileRefused, match="possible identifier"):
         casefile.case_file_request(case=case, variant="partner", by=coordinator)
+
+
+def test_a_render_interrupted_by_a_dead_worker_does_not_block_the_next(run_on_commit):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case, _, coordinator = _ready_case()
+    stuck = CaseFile.objects.create(
+        case=case,
+        variant="internal",
+        version=1,
+        state=CaseFile.State.RENDERING,
+        started_at=timezone.now() - timedelta(hours=2),
+    )
+    with run_on_commit():
+        fresh = casefile.case_file_request(case=case, variant="internal", by=coordinator)
+    stuck.refresh_from_db()
+    assert stuck.state == CaseFile.State.FAILED and "interrupted" in stuck.last_error
+    fresh.refresh_from_db()
+    assert fresh.version == 2 and fresh.state == CaseFile.State.READY

@@ -302,3 +302,54 @@ def test_a_damaged_photo_among_the_pages_is_named(client, patient, run_on_commit
         page = _post(client, case, photos, combine="on")
     assert "Photo 2 of 2" in page.text
     assert not Record.objects.exists()
+
+
+def test_a_refused_file_can_be_sent_again(client, patient, run_on_commit):
+    case, _ = patient
+    content = b"MZ" + b"\x00" * 500  # refused: a Windows program
+    with run_on_commit():
+        _post(client, case, [upload("first.pdf", content)])
+    assert Record.objects.get().state == Record.State.REJECTED
+    with run_on_commit():
+        page = _post(client, case, [upload("again.pdf", content)])
+    assert "already uploaded" not in page.text
+    assert Record.objects.get().original_name == "again.pdf"
+
+
+def test_a_file_that_keeps_stopping_the_checker_is_given_up_on(patient, settings):
+    case, _membership = patient
+    record = records.record_add(
+        case=case,
+        file=ContentFile(pdf_bytes(marker="stuck"), name="stuck.pdf"),
+        category="lab",
+        run_checks=False,
+    ).record
+    Record.objects.filter(pk=record.pk).update(
+        state=Record.State.CHECKING, attempts=records.MAX_CHECK_ATTEMPTS
+    )
+    records.record_process(record_id=record.pk)
+    record.refresh_from_db()
+    assert record.state == Record.State.REJECTED
+    assert "could not finish checking" in record.rejection_reason
+
+
+def test_a_helper_without_the_grant_sees_no_health_content(client, two_records):
+    case, _, contributor, *_ = two_records
+    case.questions = ["Is surgery possible?"]
+    case.save()
+    client.force_login(contributor.user)
+    page = client.get(f"/my/cases/{case.reference}/")
+    assert "Is surgery possible?" not in page.text
+    contributor.can_view_all_records = True
+    contributor.save()
+    assert "Is surgery possible?" in client.get(f"/my/cases/{case.reference}/").text
+
+
+def test_a_withdrawn_case_takes_no_more_uploads(client, patient):
+    case, _ = patient
+    case.status = "withdrawn"
+    case.save()
+    assert "Upload records" not in client.get(f"/my/cases/{case.reference}/records/").text
+    response = _post(client, case, [upload("late.pdf", pdf_bytes(marker="late"))])
+    assert response.status_code == 404
+    assert not Record.objects.exists()

@@ -109,3 +109,13 @@ def test_the_honeypot_sends_nothing(client, mailoutbox, run_on_commit):
         response = client.post("/sign-in/", {"email": membership.user.email, "website": "spam"})
     assert response["Location"] == "/sign-in/sent/"
     assert mailoutbox == []
+
+
+def test_changing_the_case_of_an_address_does_not_escape_the_limit(client, settings):
+    settings.MEDCHINA_RATELIMIT_SIGN_IN = "2/h"
+    _, membership = patient_case()
+    email = membership.user.email
+    for n, typed in enumerate([email, email.upper()]):
+        client.post("/sign-in/", {"email": typed}, REMOTE_ADDR=f"10.0.1.{n}")
+    limited = client.post("/sign-in/", {"email": email.title()}, REMOTE_ADDR="10.0.1.9")
+    assert limited.status_code == 429

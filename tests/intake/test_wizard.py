@@ -235,3 +235,18 @@ def test_enquiries_are_rate_limited_per_address(client, settings, run_on_commit)
     assert "Please wait before trying again" in response.text
     assert Case.objects.count() == 2
     assert EnquiryDraft.objects.filter(case__isnull=True).count() == 1  # nothing lost
+
+
+def test_unfinished_enquiries_are_purged_after_30_days(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake.tasks import purge_stale_drafts
+
+    client.post("/start/", {"urgent": "no"})
+    client.post("/start/who/", ANSWERS["who"])
+    fresh = EnquiryDraft.objects.create(data={"who": {"filling_in_for": "self"}})
+    EnquiryDraft.objects.exclude(pk=fresh.pk).update(updated_at=timezone.now() - timedelta(days=31))
+    assert purge_stale_drafts() == 1
+    assert list(EnquiryDraft.objects.all()) == [fresh]

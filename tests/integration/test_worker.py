@@ -99,12 +99,12 @@ def test_a_hostile_file_does_not_stop_the_worker_checking_the_next(
 
 def test_the_heavy_queue_renders_a_case_file(celery_worker_process, broker_url):
     from cases.models import CaseFile
-    from cases.tasks import case_file_generate
+    from cases.tasks import generate_case_file
 
     case, _ = patient_case()
     case_file = CaseFile.objects.create(case=case, variant="internal", version=1)
     with Connection(broker_url) as connection:
-        case_file_generate.apply_async(args=[case_file.pk], connection=connection, queue="heavy")
+        generate_case_file.apply_async(args=[case_file.pk], connection=connection)
 
     def ready() -> bool:
         case_file.refresh_from_db()
