@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
     bind=True,
     autoretry_for=(smtplib.SMTPException, socket.timeout, ConnectionError),
     retry_backoff=30,
-    retry_backoff_max=30 * 60,
+    retry_backoff_max=15 * 60,  # below the broker visibility timeout
     retry_jitter=True,
     max_retries=8,
 )
