@@ -43,3 +43,19 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class StaffSessionIdleMiddleware:
+    """Staff see many patients' records: their sessions end after a short idle time.
+
+    Each staff request pushes the expiry forward; patients keep the longer default.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            request.session.set_expiry(settings.MEDCHINA_STAFF_SESSION_IDLE)
+        return self.get_response(request)

@@ -148,3 +148,19 @@ def test_seed_demo_is_idempotent_and_says_how_to_sign_in(capsys, run_on_commit):
     assert "'coordinator'" in first and "password" in first
     assert "otpauth://totp/" in first  # how to enrol the second factor
     assert "0 new demo cases" in second
+
+
+def test_staff_sessions_end_after_a_short_idle_time(staff_login, settings):
+    from tests.factories import patient_case, staff_in
+
+    client = staff_login(staff_in("coordinator"))
+    client.get("/admin/")
+    assert client.session.get_expiry_age() == settings.MEDCHINA_STAFF_SESSION_IDLE
+
+    _, membership = patient_case()
+    from django.test import Client
+
+    patient = Client()
+    patient.force_login(membership.user)
+    patient.get("/my/")
+    assert patient.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
