@@ -47,6 +47,15 @@ DEADLINE_SOON = timedelta(days=14)
 OVERDUE_AFTER = timedelta(days=10)
 
 
+def visible_case_q(user, prefix: str = "") -> Q:
+    """The cases a staff member may read: all for managers, else theirs and unassigned."""
+    if user.has_perm("cases.view_all_cases"):
+        return Q()
+    return Q(**{f"{prefix}assigned_coordinator": user}) | Q(
+        **{f"{prefix}assigned_coordinator__isnull": True}
+    )
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -376,13 +385,9 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
+        # A coordinator works their own cases and picks up unassigned ones.
         cases = super().get_queryset(request).select_related("assigned_coordinator")
-        if not request.user.has_perm("cases.view_all_cases"):
-            # A coordinator works their own cases and picks up unassigned ones.
-            cases = cases.filter(
-                Q(assigned_coordinator=request.user) | Q(assigned_coordinator__isnull=True)
-            )
-        return cases
+        return cases.filter(visible_case_q(request.user))
 
     def get_search_results(self, request, queryset, search_term):
         # A reference is the primary key: look it up directly rather than scan the table.
@@ -957,6 +962,13 @@ class SummarySectionAdmin(SimpleHistoryAdmin):
     fields = ["case", "key", "text_en", "state_en", "text_zh", "state_zh", "base_version"]
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        sections = super().get_queryset(request)
+        if workspace.can_edit_english(request.user):
+            # Coordinators: the cases they may read. Translators translate every case.
+            sections = sections.filter(visible_case_q(request.user, "case__"))
+        return sections
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -1024,6 +1036,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["=case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        events = super().get_queryset(request)
+        if request.user.has_perm("cases.view_all_cases"):
+            return events
+        return events.filter(case__isnull=False).filter(visible_case_q(request.user, "case__"))
 
     def has_add_permission(self, request) -> bool:
         return False

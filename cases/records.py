@@ -102,11 +102,16 @@ class AddResult:
     record: Record | None = None
     duplicate_of: Record | None = None
     error: str = ""
+    # False for a helper who may see only their own uploads: a duplicate of someone
+    # else's record must not tell them what is on the case, or when it came.
+    reveal_duplicates: bool = True
 
     @property
     def message(self) -> str:
         if self.error:
             return self.error
+        if self.duplicate_of is not None and not self.reveal_duplicates:
+            return f"{self.name} is already on this case, so we did not store it twice."
         if self.duplicate_of is not None:
             return (
                 f"{self.name} was already uploaded on "

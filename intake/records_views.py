@@ -79,6 +79,10 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
                 form = RecordUploadForm(initial={"category": data["category"]})
             elif results and "files" in form.errors:
                 del form.errors["files"]  # the reason is the size, said above
+        if not (membership.manages_case or membership.can_view_all_records):
+            for result in results:
+                uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
+                result.reveal_duplicates = uploader == request.user.pk
         status = 400 if problem or (form.errors and not results) else 200
         if _wants_json(request):
             return JsonResponse(

@@ -562,3 +562,20 @@ def test_a_stale_translator_save_keeps_their_text(staff_login, coordinator):
     assert "我的译文" in response.text and "别人的译文" in response.text
     section.refresh_from_db()
     assert section.text_zh == "别人的译文"
+
+
+def test_coordinators_read_only_the_audit_and_summaries_of_cases_they_may_see(
+    coord_client, coordinator
+):
+    from cases.models import AuditEvent
+    from cases.services import audit_log
+
+    theirs = CaseFactory(assigned_coordinator=staff_in("coordinator"))
+    mine = CaseFactory(assigned_coordinator=coordinator)
+    for case in (theirs, mine):
+        audit_log(action=AuditEvent.Action.CASE_VIEWED, case=case)
+        SummarySection.objects.create(case=case, key="background", text_en=f"about {case.pk}")
+    audit = coord_client.get("/admin/cases/auditevent/").text
+    assert mine.reference in audit and theirs.reference not in audit
+    sections = coord_client.get("/admin/cases/summarysection/").text
+    assert mine.reference in sections and theirs.reference not in sections

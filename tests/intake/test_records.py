@@ -353,3 +353,13 @@ def test_a_withdrawn_case_takes_no_more_uploads(client, patient):
     response = _post(client, case, [upload("late.pdf", pdf_bytes(marker="late"))])
     assert response.status_code == 404
     assert not Record.objects.exists()
+
+
+def test_a_helper_is_not_told_about_someone_elses_upload(client, two_records, run_on_commit):
+    case, _, contributor, _mine, _ = two_records
+    client.force_login(contributor.user)
+    same_as_patients = pdf_bytes(marker="patient")  # the patient's file, byte for byte
+    with run_on_commit():
+        page = _post(client, case, [upload("copy.pdf", same_as_patients)])
+    assert "copy.pdf is already on this case" in page.text
+    assert "uploaded on" not in page.text
