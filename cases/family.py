@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases.models import AuditEvent, Case, Invitation, Membership, Notification
 from cases.services import audit_log, notification_queue, user_get_or_create_for_email
+from cases.workflow import FINAL
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -33,6 +34,8 @@ def invitation_send(
 ) -> Invitation:
     """Invite someone by e-mail to help with this case; the link works once, for 7 days."""
     email = email.strip().lower()
+    if case.status in FINAL:
+        raise ValidationError("This case is closed, so nobody new can join it.")
     if case.memberships.filter(user__username=email, revoked_at__isnull=True).exists():
         raise ValidationError("This person already helps with this case.")
     with transaction.atomic():

@@ -174,3 +174,12 @@ def test_an_expired_invitee_cannot_fetch_records(client, patient, mailoutbox, ru
     client.force_login(get_user_model().objects.get(email="helper@example.org"))
     url = f"/my/cases/{case.reference}/records/{record.public_id}/file/"
     assert client.get(url).status_code == 404
+
+
+def test_nobody_joins_a_closed_case(client, patient):
+    case, _ = patient
+    case.status = "withdrawn"
+    case.save()
+    response = _invite(client, case)
+    assert "This case is closed" in response.text
+    assert not Invitation.objects.exists()
