@@ -23,6 +23,7 @@ COPY --chown=medchina:medchina . .
 # collectstatic needs a key and hosts to import settings; neither is used at run time.
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/unused.sqlite3 CELERY_BROKER_URL=memory:// \
+    CACHE_URL=locmemcache:// \
     python manage.py collectstatic --noinput \
  && mkdir -p /srv/medchina/private && chown -R medchina:medchina /srv/medchina
 

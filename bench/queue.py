@@ -63,8 +63,6 @@ import platform
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import textwrap
@@ -79,7 +77,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-HOST = "127.0.0.1"
+# sys.path[0] is the project folder here (see above), so the shared helpers are bench.common.
+from bench.common import HOST, free_port, stop, tail
+
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "medchina_bench_queue"
 TARGET_P95_MS = 300.0
@@ -446,29 +446,6 @@ def sign_in(seeded: Seeded) -> str:
 
 
 # --- gunicorn and the HTTP measurements --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    if not log.exists():
-        return "(no log)"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the master (graceful), then SIGKILL its process group if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 @contextmanager

@@ -46,7 +46,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import string
 import subprocess
@@ -62,8 +61,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from common import HOST, free_port, stop, tail
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 MB = 1_000_000
@@ -128,18 +128,6 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    if not log.exists():
-        return "(no log)"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def proc_status_kib(pid: int, *keys: str) -> dict[str, int]:
@@ -266,17 +254,6 @@ def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> int
             return workers[0]
         time.sleep(0.2)
     sys.exit(f"gunicorn did not answer on {HOST}:{port} within 60 s:\n{tail(log)}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the master (graceful), then SIGKILL its process group if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 @contextmanager

@@ -41,8 +41,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,8 +52,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import HOST, free_port, stop, tail
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 
 TRIVIAL_APP = '''\
 """A WSGI app that does nothing: the floor for gunicorn and the load generator."""
@@ -210,12 +209,6 @@ def measure(label: str, port: int, path: str, args: argparse.Namespace) -> Summa
 # --- The server --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def production_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -227,6 +220,8 @@ def production_env(tmp: Path) -> dict[str, str]:
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
             "CELERY_BROKER_URL": "memory://",
+            # Production requires a shared cache; these GET pages never touch it.
+            "CACHE_URL": "locmemcache://bench",
             "DJANGO_STATIC_ROOT": str(tmp / "static"),
             "MEDCHINA_VAR_DIR": str(tmp),
             "MEDCHINA_PRIVATE_STORAGE_ROOT": str(tmp / "private"),
@@ -269,23 +264,6 @@ def wait_until_ready(proc: subprocess.Popen[bytes], port: int, path: str, log: P
             return
         time.sleep(0.2)
     sys.exit(f"gunicorn did not answer on {HOST}:{port} within 60 s:\n{tail(log)}")
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    if not log.exists():
-        return "(no log)"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the master (graceful), then SIGKILL its process group if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 @contextmanager

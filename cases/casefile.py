@@ -38,6 +38,7 @@ from cases.models import (
     Record,
     RecordCategory,
     SummarySection,
+    active_consent,
 )
 from cases.services import audit_log
 from cases.validators import age_in_years
@@ -134,7 +135,7 @@ def identifier_accept(*, case: Case, text: str, kind: str, by) -> None:
 
 
 def sharing_consent_active(case: Case) -> bool:
-    return case.consents.filter(kind=ConsentKind.SHARING, withdrawn_at__isnull=True).exists()
+    return active_consent(case, ConsentKind.SHARING) is not None
 
 
 # --- Requesting ------------------------------------------------------------------------------

@@ -167,6 +167,11 @@ class Membership(models.Model):
         """The patient, or the family member who filled the enquiry in for them."""
         return self.role in {self.Role.PATIENT, self.Role.REPRESENTATIVE}
 
+    @property
+    def sees_whole_case(self) -> bool:
+        """Every record and the case's health content, not only their own uploads."""
+        return self.manages_case or self.can_view_all_records
+
 
 class Consent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
@@ -182,6 +187,10 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.text_version})"
+
+
+def active_consent(case: Case, kind: str) -> Consent | None:
+    return case.consents.filter(kind=kind, withdrawn_at__isnull=True).first()
 
 
 class CaseEvent(models.Model):

@@ -355,7 +355,7 @@ def _store_outputs(record: Record, checked) -> None:
 def records_visible_to(membership: Membership) -> QuerySet[Record]:
     """The patient (and whoever they allow) sees every record; others only their own."""
     records = Record.objects.filter(case=membership.case).select_related("uploaded_by")
-    if membership.manages_case or membership.can_view_all_records:
+    if membership.sees_whole_case:
         return records
     return records.filter(uploaded_by=membership.user)
 

@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.consents import CURRENT, ConsentKind
-from cases.models import AuditEvent, Case, CaseEvent, Consent, Membership, Notification
+from cases.models import (
+    AuditEvent,
+    Case,
+    CaseEvent,
+    Consent,
+    Membership,
+    Notification,
+    active_consent,
+)
 from cases.workflow import NOTE_REQUIRED, PATIENT_TRANSITIONS, Status, can_transition
 
 if TYPE_CHECKING:
@@ -123,10 +131,7 @@ def transition_blocker(*, case: Case, target: Status) -> str:
             "A case is ready only with a partner case file that is ready and approved by a "
             "coordinator. Generate one and approve it first."
         )
-    if (
-        target == Status.SHARED
-        and not case.consents.filter(kind=ConsentKind.SHARING, withdrawn_at__isnull=True).exists()
-    ):
+    if target == Status.SHARED and active_consent(case, ConsentKind.SHARING) is None:
         return "A case file is shared only with the patient's consent to sharing."
     return ""
 

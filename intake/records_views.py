@@ -79,7 +79,7 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
                 form = RecordUploadForm(initial={"category": data["category"]})
             elif results and "files" in form.errors:
                 del form.errors["files"]  # the reason is the size, said above
-        if not (membership.manages_case or membership.can_view_all_records):
+        if not membership.sees_whole_case:
             for result in results:
                 uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
                 result.reveal_duplicates = uploader == request.user.pk

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from cases import records, selectors, services
-from cases.consents import CURRENT
-from cases.models import AuditEvent, Record
+from cases.consents import CURRENT, ConsentKind
+from cases.models import AuditEvent, Record, active_consent
 from cases.workflow import Status, allowed_targets
 from intake import wizard
 from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
@@ -267,7 +267,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     visible = records.records_visible_to(membership)
     events = list(case.events.all())
     # A family helper sees the case's health content only if the patient allowed it.
-    sees_all = membership.manages_case or membership.can_view_all_records
+    sees_all = membership.sees_whole_case
     return render(
         request,
         "intake/case_detail.html",
@@ -279,7 +279,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "preparation": preparation,
             "events": events,
             "coordinator_note": events[-1].note
-            if events and case.status in {Status.DECLINED}
+            if events and case.status == Status.DECLINED
             else "",
             "checklist": records.case_checklist(case),
             "sees_all": sees_all,
@@ -288,10 +288,8 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             else None,
             "outcome": selectors.released_outcome(case) if sees_all else None,
             "case_file": selectors.released_case_file(case),
-            "sharing_consent": case.consents.filter(
-                kind="sharing", withdrawn_at__isnull=True
-            ).first(),
-            "sharing_text": CURRENT["sharing"].text,
+            "sharing_consent": active_consent(case, ConsentKind.SHARING),
+            "sharing_text": CURRENT[ConsentKind.SHARING].text,
             "record_count": visible.count(),
             "pending_count": visible.filter(
                 state__in=[Record.State.RECEIVED, Record.State.CHECKING]
