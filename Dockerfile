@@ -29,5 +29,5 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
 
 USER medchina
 EXPOSE 8000
-CMD ["gunicorn", "medchina.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--forwarded-allow-ips", "*", "--access-logfile", "-"]
+# Worker class, count, timeout and an access log without query strings: deploy/gunicorn.conf.py.
+CMD ["gunicorn", "medchina.wsgi:application", "--config", "deploy/gunicorn.conf.py"]

@@ -30,7 +30,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	bin/check-deploy
-	docker-compose --file docker-compose.yml config --quiet
+	bin/check-compose
 
 pytest: venv system-deps
 	$(VENV)/bin/pytest

@@ -33,8 +33,8 @@ class TransitionNotAllowed(ValidationError):
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    # Behind our proxy REMOTE_ADDR is the proxy; gunicorn is told to trust it
-    # (--forwarded-allow-ips) and rewrites REMOTE_ADDR, so this stays honest.
+    # medchina.proxy.TrustedProxyMiddleware has already replaced the proxy's address
+    # with the client's, taken from X-Forwarded-For only when our own proxy sent it.
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -47,9 +47,13 @@ def audit_log(
     case: Case | None = None,
     target: str = "",
     request: HttpRequest | None = None,
+    ip_address: str | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    """Append one audit event. ``detail`` holds ids and names, never health data."""
+    """Append one audit event. ``detail`` holds ids and names, never health data.
+
+    ``ip_address`` is for work done in a task on a request's behalf (no request there).
+    """
     if actor is not None and not actor.is_authenticated:
         actor = None
     return AuditEvent.objects.create(
@@ -57,7 +61,7 @@ def audit_log(
         actor=actor,
         case=case,
         target=target,
-        ip_address=client_ip(request),
+        ip_address=client_ip(request) or ip_address,
         detail=detail,
     )
 
@@ -309,11 +313,13 @@ def case_preparation_update(
     return case
 
 
-def sign_in_link_request(*, email: str, request: HttpRequest | None = None) -> None:
+def sign_in_link_request(
+    *, email: str, request: HttpRequest | None = None, ip_address: str | None = None
+) -> None:
     """Send a sign-in link if this address belongs to a case member; otherwise nothing.
 
-    The caller answers the same way in both cases, so the page reveals nothing about
-    who has an enquiry with us.
+    Runs in a task (``cases.tasks.sign_in_link_request``): the page does the same work
+    for every address, so neither its answer nor its timing says who has an enquiry.
     """
     User = get_user_model()
     email = email.strip().lower()
@@ -327,4 +333,9 @@ def sign_in_link_request(*, email: str, request: HttpRequest | None = None) -> N
             sign_in_user=user,
             next_path="/my/",
         )
-        audit_log(action=AuditEvent.Action.SIGN_IN_LINK_SENT, actor=user, request=request)
+        audit_log(
+            action=AuditEvent.Action.SIGN_IN_LINK_SENT,
+            actor=user,
+            request=request,
+            ip_address=ip_address,
+        )

@@ -29,6 +29,24 @@ def notification_send(self, notification_id: int) -> None:
     )
 
 
+@shared_task(
+    autoretry_for=(ConnectionError, socket.timeout),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def sign_in_link_request(email: str, ip_address: str | None = None) -> None:
+    """Look the address up and queue its link; the sign-in page only enqueues this.
+
+    Doing the lookup here keeps the page's work (and timing) the same for addresses we
+    know and addresses we do not. Running it twice sends two links, which is harmless.
+    """
+    from cases.services import sign_in_link_request as request_link
+
+    request_link(email=email, ip_address=ip_address)
+
+
 @shared_task(bind=True, max_retries=5)
 def record_check(self, record_id: int) -> None:
     """Check one uploaded record; faults on our side retry with backoff and jitter.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
@@ -16,10 +18,13 @@ from django_ratelimit.core import is_ratelimited
 from cases import records, selectors, services
 from cases.consents import CURRENT, ConsentKind
 from cases.models import AuditEvent, Record, active_consent
+from cases.tasks import sign_in_link_request
 from cases.workflow import Status, allowed_targets
 from intake import wizard
 from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
 from intake.models import EnquiryDraft
+
+logger = logging.getLogger(__name__)
 
 SAFETY_PASSED = "safety_check_passed"
 DRAFT_KEY = "enquiry_draft_id"
@@ -204,7 +209,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if limited:
             return render(request, "intake/rate_limited.html", status=429)
         if not form.is_bot():
-            services.sign_in_link_request(email=form.cleaned_data["email"], request=request)
+            # The lookup and the e-mail happen in a task: this page does the same work,
+            # in the same time, whether or not we know the address.
+            try:
+                sign_in_link_request.delay(form.cleaned_data["email"], services.client_ip(request))
+            except Exception:
+                logger.exception("sign-in link request could not be queued")
+                return render(request, "intake/sign_in_unavailable.html", status=503)
         # The same answer whether or not we know the address.
         return redirect("intake:sign_in_sent")
     return render(request, "intake/sign_in.html", {"form": form})

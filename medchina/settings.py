@@ -86,9 +86,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (rate limits, axes, audit) reads the real client address.
+    "medchina.proxy.TrustedProxyMiddleware",
     "medchina.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "medchina.middleware.PermissionsPolicyMiddleware",
+    # Before sessions and CSRF: an oversized upload is refused before its body is read.
+    "medchina.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -210,6 +214,13 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 MEDCHINA_MAX_RECORD_SIZE = env.int("MEDCHINA_MAX_RECORD_SIZE", default=200 * 1024 * 1024)
 MEDCHINA_CASE_QUOTA = env.int("MEDCHINA_CASE_QUOTA", default=2 * 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("MEDCHINA_MAX_FILES_PER_UPLOAD", default=100)
+# The largest request body accepted, judged from Content-Length before reading it: one
+# file at the limit plus the form around it. The uploader sends one file per request;
+# without JavaScript, larger selections are asked to go in smaller batches. nginx's
+# client_max_body_size (deploy/nginx/medchina.conf.template) must be the same.
+MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = env.int(
+    "MEDCHINA_MAX_UPLOAD_REQUEST_SIZE", default=MEDCHINA_MAX_RECORD_SIZE + 8 * 1024 * 1024
+)
 
 # --- E-mail ---------------------------------------------------------------------------
 _email = env.email_url(
@@ -290,7 +301,20 @@ MEDCHINA_ADMIN_REQUIRE_2FA = (
 )
 OTP_TOTP_ISSUER = "medChina Intake"
 
+# --- Operations ---------------------------------------------------------------------------
+# /healthz/ answers {"status": ...} to everyone; the per-part detail only to a request
+# from this machine (not through the proxy) or one carrying "Authorization: Bearer <token>".
+MEDCHINA_HEALTH_TOKEN = env.str("MEDCHINA_HEALTH_TOKEN", default="")
+
+# --- Client addresses behind the proxy --------------------------------------------------
+# Addresses or networks of our own reverse proxies (comma-separated, e.g. the nginx
+# container's address). Only a request arriving from one of them may name the client in
+# X-Forwarded-For; empty means no proxy: the socket's address is the client's.
+MEDCHINA_TRUSTED_PROXIES = env.list("MEDCHINA_TRUSTED_PROXIES", default=[])
+
 # --- Staff login protection (django-axes) ----------------------------------------------
+# The address TrustedProxyMiddleware resolved, never a header a client could write.
+AXES_CLIENT_IP_CALLABLE = "medchina.proxy.client_address"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from medchina import health
+from medchina import health, middleware
 from medchina.admin_site import WorkspaceAdminSite
 
 # Staff sign in with a password and a code from their authenticator app.
@@ -9,6 +9,8 @@ admin.site.__class__ = WorkspaceAdminSite
 
 urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
+    # nginx answers a body over client_max_body_size with this page (error_page 413).
+    path("errors/upload-too-large/", middleware.upload_too_large, name="upload_too_large"),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
 ]

@@ -164,3 +164,121 @@ def test_staff_sessions_end_after_a_short_idle_time(staff_login, settings):
     patient.force_login(membership.user)
     patient.get("/my/")
     assert patient.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+# --- /healthz/ and manage.py health (issue 10: public, wrote to storage, named the env) ---
+
+
+def test_healthz_is_only_a_status_for_the_public(client, settings):
+    settings.MEDCHINA_TRUSTED_PROXIES = ["127.0.0.1"]
+    # Through the proxy from a visitor's address: no detail, no environment.
+    response = client.get("/healthz/", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_detail_needs_this_machine_or_the_token(client, settings):
+    settings.MEDCHINA_HEALTH_TOKEN = "operator-token-123"
+    visitor = {"REMOTE_ADDR": "203.0.113.5"}
+    assert client.get("/healthz/", **visitor).json() == {"status": "ok"}
+    wrong = client.get("/healthz/", HTTP_AUTHORIZATION="Bearer nope", **visitor)
+    assert wrong.json() == {"status": "ok"}
+    right = client.get("/healthz/", HTTP_AUTHORIZATION="Bearer operator-token-123", **visitor)
+    assert right.json()["database"] == "ok" and "environment" not in right.json()
+
+
+def test_healthz_writes_nothing_to_storage(client, private_storage):
+    before = sorted(p.relative_to(private_storage) for p in private_storage.rglob("*"))
+    for _ in range(3):
+        assert client.get("/healthz/").status_code == 200
+    after = sorted(p.relative_to(private_storage) for p in private_storage.rglob("*"))
+    assert after == before
+
+
+def test_the_health_command_passes_when_everything_answers(capsys):
+    call_command("health")
+    assert "database: ok" in capsys.readouterr().out
+
+
+def test_the_health_command_fails_without_the_named_process(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="celery beat"):
+        call_command("health", "--process", "beat")
+
+
+def test_the_health_command_finds_beat_in_proc_without_pgrep(tmp_path):
+    from cases.management.commands.health import celery_process_running
+
+    (tmp_path / "4242").mkdir()
+    (tmp_path / "4242" / "cmdline").write_bytes(
+        b"/usr/local/bin/python\0/usr/local/bin/celery\0-A\0medchina\0beat\0"
+    )
+    (tmp_path / "self").mkdir()
+    assert celery_process_running("beat", proc=tmp_path)
+    assert not celery_process_running("worker", proc=tmp_path)
+
+
+# --- Uploads refused before the body is read (issue 10: 1 GiB read whole; 101 files -> 400) --
+
+
+def test_an_upload_over_the_limit_is_refused_from_its_content_length(client, settings):
+    settings.MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = 1000
+    # The body is never read: a stream that fails when read proves it.
+    response = client.generic(
+        "POST",
+        "/my/cases/MC-AAAA-AAAA/records/",
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="1073741824",
+        **{"wsgi.input": _UnreadableBody()},
+    )
+    assert response.status_code == 413
+    assert "That upload is too large" in response.text
+    assert "at most 1000" in response.text.replace("\xa0", " ")
+
+
+def test_json_clients_get_a_json_error_for_an_oversized_upload(client, settings):
+    settings.MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = 1000
+    response = client.generic(
+        "POST",
+        "/my/cases/MC-AAAA-AAAA/records/",
+        data=b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="5000",
+        HTTP_ACCEPT="application/json",
+        **{"wsgi.input": _UnreadableBody()},
+    )
+    assert response.status_code == 413
+    assert response.json()["results"] == []
+    assert "too large" in response.json()["errors"]
+
+
+def test_more_than_100_files_answers_our_own_page_not_a_generic_400(settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from tests.factories import patient_case
+
+    case, membership = patient_case()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(membership.user)
+    page = client.get(f"/my/cases/{case.reference}/records/")
+    token = page.cookies["csrftoken"].value
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    files = [SimpleUploadedFile(f"f{n}.pdf", b"%PDF-1.4\n") for n in range(limit + 1)]
+    response = client.post(
+        f"/my/cases/{case.reference}/records/",
+        {"csrfmiddlewaretoken": token, "category": "lab", "files": files},
+    )
+    assert response.status_code == 400
+    assert f"Please upload at most {limit} at a time" in response.text
+    assert "Too many files at once" in response.text
+    assert not case.records.exists()
+
+
+class _UnreadableBody:
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read

@@ -1,4 +1,5 @@
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -119,3 +120,47 @@ def test_changing_the_case_of_an_address_does_not_escape_the_limit(client, setti
         client.post("/sign-in/", {"email": typed}, REMOTE_ADDR=f"10.0.1.{n}")
     limited = client.post("/sign-in/", {"email": email.title()}, REMOTE_ADDR="10.0.1.9")
     assert limited.status_code == 429
+
+
+@contextmanager
+def broker(url: str):
+    """Tasks really go to this broker (not run in-process) for the duration."""
+    from medchina.celery import app
+
+    original = app.conf.broker_url
+    app.conf.update(task_always_eager=False, broker_url=url)
+    # The producer pool keeps its first connection; start fresh on the new broker.
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(task_always_eager=True, broker_url=original)
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+def test_sign_in_does_the_same_work_for_known_and_unknown_addresses(client, settings):
+    """Issue 10: timings differed (18.1 vs 15.0 ms) because the page looked the address
+    up. Now the page only enqueues; the lookup and the e-mail happen in the task."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, membership = patient_case()
+    captured = []
+    with broker("memory://"):
+        for email in (membership.user.email, "nobody@example.org"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post("/sign-in/", {"email": email})
+            assert response["Location"] == "/sign-in/sent/"
+            captured.append([q["sql"] for q in queries.captured_queries])
+    known, unknown = captured
+    assert len(known) == len(unknown)
+    assert not any("auth_user" in sql or "cases_membership" in sql for sql in known + unknown)
+
+
+def test_a_broker_outage_says_try_again_for_every_address(client):
+    with broker("redis://127.0.0.1:1/0"):
+        response = client.post("/sign-in/", {"email": "nobody@example.org"})
+    assert response.status_code == 503
+    assert "try again in a few minutes" in response.text

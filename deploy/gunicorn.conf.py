@@ -1,0 +1,40 @@
+"""gunicorn settings for the production shape (nginx in front; see README).
+
+nginx buffers every request body and response, so a gunicorn worker only ever talks to
+nginx over a fast local link: a request takes as long as our code does, never as long as
+the patient's connection. That is what lets a small number of workers serve the site.
+
+``gthread`` with 2 processes x 4 threads: threads overlap requests that wait on the
+database, Redis or storage; more processes would only compete with the Celery workers for
+the same cores (the reference machine has two). Override with GUNICORN_WORKERS/THREADS.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threads let one process overlap requests that wait on the database, Redis or storage.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# An upload arrives whole from nginx, then is hashed and written to storage: a 200 MB
+# record takes seconds, not minutes. 120 s leaves room for slow storage without letting a
+# stuck request hold a worker for ever; nginx's proxy_read_timeout is a little longer.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak in a library cannot grow for ever.
+max_requests = 2000
+max_requests_jitter = 200
+# nginx sets X-Forwarded-Proto; only it may (the app reads the client address itself,
+# see medchina/proxy.py and MEDCHINA_TRUSTED_PROXIES).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# The path without its query string (%(U)s, not %(r)s) and no Referer: sign-in and
+# invitation tokens never reach the access log.
+accesslog = "-"
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}i)s'
+)
+errorlog = "-"

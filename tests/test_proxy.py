@@ -1,0 +1,304 @@
+"""Client addresses behind the proxy, through a real nginx running our shipped config.
+
+Issue 10 found every client had the proxy's address: six people asking for sign-in links
+shared one rate-limit bucket, an attacker locked a manager out from another address, and
+every audit row said 127.0.0.1. Here nginx (Debian's package, started by the test on
+loopback) runs deploy/nginx/medchina.conf.template in front of the live server, and
+clients connect from different loopback addresses (127.0.0.2, 127.0.0.3).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cases.models import AuditEvent
+from medchina.proxy import parse_networks, resolve_client_address
+from tests.factories import patient_case, staff_in
+
+TEMPLATE = Path(django_settings.BASE_DIR) / "deploy" / "nginx" / "medchina.conf.template"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+ATTACKER, MANAGER, PATIENT = "127.0.0.2", "127.0.0.3", "127.0.0.4"
+PASSWORD = "correct horse battery staple 2026"
+
+
+# --- The rule itself -------------------------------------------------------------------
+
+
+PROXIES = parse_networks(["127.0.0.1", "10.0.0.0/8"])
+
+
+def test_a_client_without_a_trusted_proxy_cannot_name_another_address():
+    assert resolve_client_address("203.0.113.9", "198.51.100.1", PROXIES) == "203.0.113.9"
+
+
+def test_the_address_our_proxy_appended_is_the_client():
+    chain = "198.51.100.1, 203.0.113.9"  # the first entry was written by the client
+    assert resolve_client_address("127.0.0.1", chain, PROXIES) == "203.0.113.9"
+
+
+def test_a_chain_of_our_own_proxies_is_walked_from_the_right():
+    assert resolve_client_address("127.0.0.1", "203.0.113.9, 10.1.2.3", PROXIES) == "203.0.113.9"
+
+
+def test_garbage_in_the_header_stops_the_walk_at_the_last_trusted_hop():
+    assert resolve_client_address("127.0.0.1", "not-an-address", PROXIES) == "127.0.0.1"
+
+
+def test_a_bad_trusted_proxies_setting_fails_loudly():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="not an address"):
+        parse_networks(["10.0.0.0/33"])
+
+
+# --- Through a real nginx ----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"nginx stopped: {log.read_text() if log.exists() else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)  # polling for the port, not synchronising on time
+    pytest.fail("nginx did not start listening")
+
+
+@pytest.fixture
+def nginx(live_server, tmp_path, settings):
+    """nginx on a free loopback port, proxying to the live server with our config."""
+    if not Path(NGINX).exists():
+        pytest.fail("nginx is missing: run bin/system-deps (Debian package nginx-light)")
+    upstream = urlparse(live_server.url).netloc
+    port = _free_port()
+    max_body = 1024 * 1024
+    settings.MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = max_body
+    site = TEMPLATE.read_text()
+    for name, value in {
+        "MEDCHINA_UPSTREAM": upstream,
+        "NGINX_LISTEN": f"127.0.0.1:{port}",
+        "NGINX_MAX_BODY": str(max_body),
+    }.items():
+        site = site.replace("${" + name + "}", value)
+    site = site.replace(
+        "access_log /dev/stdout medchina;", f"access_log {tmp_path}/access.log medchina;"
+    )
+    (tmp_path / "site.conf").write_text(site)
+    temp_paths = "\n".join(
+        f"  {kind}_temp_path {tmp_path}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1;\ndaemon off;\npid {tmp_path}/nginx.pid;\n"
+        f"error_log {tmp_path}/error.log warn;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n{temp_paths}\n  include {tmp_path}/site.conf;\n}}\n"
+    )
+    process = subprocess.Popen(
+        [
+            NGINX,
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(port, process, tmp_path / "error.log")
+        # Only nginx (on 127.0.0.1) may name the client.
+        settings.MEDCHINA_TRUSTED_PROXIES = ["127.0.0.1"]
+        yield Proxy(port, tmp_path / "access.log")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Proxy:
+    def __init__(self, port: int, access_log: Path) -> None:
+        self.port = port
+        self.access_log = access_log
+
+    def client(self, source: str) -> Browser:
+        return Browser(self.port, source)
+
+
+class Browser:
+    """A tiny HTTP client bound to one source address, keeping its cookies."""
+
+    def __init__(self, port: int, source: str) -> None:
+        self.port = port
+        self.source = source
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes = b"", headers=None):
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(self.source, 0)
+        )
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        conn.request(method, path, body=body or None, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode(errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        conn.close()
+        return response.status, text, response.headers
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def post_form(self, path: str, fields: dict[str, str]):
+        status, page, _ = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        body = urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        return self.request(
+            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    from tests.conftest import seed_reference_data
+
+    seed_reference_data()
+
+
+def test_two_clients_behind_the_proxy_are_counted_apart(nginx, settings, reference_data):
+    settings.MEDCHINA_RATELIMIT_SIGN_IN = "2/h"
+    first, second = nginx.client(ATTACKER), nginx.client(PATIENT)
+    assert first.post_form("/sign-in/", {"email": "a1@example.org"})[0] == 302
+    assert first.post_form("/sign-in/", {"email": "a2@example.org"})[0] == 302
+    assert first.post_form("/sign-in/", {"email": "a3@example.org"})[0] == 429
+    # Someone else, through the same proxy, is not in the first client's bucket.
+    assert second.post_form("/sign-in/", {"email": "b1@example.org"})[0] == 302
+
+
+def test_a_client_cannot_leave_its_bucket_by_writing_x_forwarded_for(
+    nginx, settings, reference_data
+):
+    settings.MEDCHINA_RATELIMIT_SIGN_IN = "1/h"
+    client = nginx.client(ATTACKER)
+    assert client.post_form("/sign-in/", {"email": "a1@example.org"})[0] == 302
+    status, page, _ = client.get("/sign-in/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urlencode({"csrfmiddlewaretoken": token, "email": "a2@example.org"}).encode()
+    spoofed = client.request(
+        "POST",
+        "/sign-in/",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-For": "198.51.100.77",
+        },
+    )
+    assert spoofed[0] == 429
+
+
+def test_an_attacker_cannot_lock_a_manager_out_from_another_address(
+    nginx, settings, reference_data
+):
+    manager = staff_in("manager", username="manager2")
+    manager.set_password(PASSWORD)
+    manager.save()
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+
+    attacker = nginx.client(ATTACKER)
+    statuses = [
+        attacker.post_form(
+            "/admin/login/", {"username": "manager2", "password": "wrong", "otp_token": "000000"}
+        )[0]
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    # The form again with an error each time, until the last failure locks the pair out.
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    attempt = AccessAttempt.objects.get(username="manager2")
+    assert attempt.ip_address == ATTACKER
+    # The attacker's address is now locked out for this account, even with the password.
+    locked, _, _ = attacker.post_form(
+        "/admin/login/",
+        {"username": "manager2", "password": PASSWORD, "otp_token": totp(device.bin_key)},
+    )
+    assert locked == 429
+
+    real = nginx.client(MANAGER)
+    status, _, headers = real.post_form(
+        "/admin/login/",
+        {
+            "username": "manager2",
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": totp(device.bin_key),
+        },
+    )
+    assert status == 302, "the manager, from their own address, signs in"
+    assert real.get("/admin/")[0] == 200
+    assert not AccessAttempt.objects.filter(ip_address=MANAGER).exists()
+
+
+def test_audit_rows_carry_the_clients_address_not_the_proxys(nginx, reference_data):
+    _case, membership = patient_case()
+    client = nginx.client(PATIENT)
+    assert client.post_form("/sign-in/", {"email": membership.user.email})[0] == 302
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGN_IN_LINK_SENT)
+    assert event.ip_address == PATIENT
+
+
+def test_an_upload_over_the_limit_is_refused_by_the_proxy_with_our_own_page(nginx):
+    client = nginx.client(PATIENT)
+    too_big = 2 * 1024 * 1024
+    # Only the headers go: a refusal from Content-Length must not wait for the body.
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", nginx.port, timeout=10, source_address=(client.source, 0)
+    )
+    conn.putrequest("POST", "/my/cases/MC-XXXX-XXXX/records/")
+    conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+    conn.putheader("Content-Length", str(too_big))
+    conn.putheader("Accept", "text/html")
+    conn.endheaders()
+    response = conn.getresponse()
+    page = response.read().decode()
+    conn.close()
+    assert response.status == 413
+    assert "That upload is too large" in page
+    assert "medChina Intake" in page
+
+
+def test_the_access_log_holds_no_query_strings(nginx):
+    client = nginx.client(PATIENT)
+    client.request(
+        "GET", "/sign-in/link/?token=secret-token-value", headers={"Referer": "/x?token=r"}
+    )
+    client.get("/")  # nginx writes the previous line by now
+    log = nginx.access_log.read_text()
+    assert "/sign-in/link/" in log
+    assert "secret-token-value" not in log and "token=" not in log
