@@ -178,7 +178,7 @@ class Browser:
         return self.request("GET", path)
 
     def post_form(self, path: str, fields: dict[str, str]):
-        status, page, _ = self.get(path)
+        _status, page, _ = self.get(path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         body = urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
         return self.request(
@@ -209,7 +209,7 @@ def test_a_client_cannot_leave_its_bucket_by_writing_x_forwarded_for(
     settings.MEDCHINA_RATELIMIT_SIGN_IN = "1/h"
     client = nginx.client(ATTACKER)
     assert client.post_form("/sign-in/", {"email": "a1@example.org"})[0] == 302
-    status, page, _ = client.get("/sign-in/")
+    _status, page, _ = client.get("/sign-in/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urlencode({"csrfmiddlewaretoken": token, "email": "a2@example.org"}).encode()
     spoofed = client.request(
@@ -251,7 +251,7 @@ def test_an_attacker_cannot_lock_a_manager_out_from_another_address(
     assert locked == 429
 
     real = nginx.client(MANAGER)
-    status, _, headers = real.post_form(
+    status, _, _headers = real.post_form(
         "/admin/login/",
         {
             "username": "manager2",
