@@ -80,6 +80,20 @@ def invitation_revoke(*, invitation: Invitation, by, request: HttpRequest | None
     )
 
 
+def invitation_meant_for_someone_else(*, public_id: str, user) -> bool:
+    """Is a signed-in person opening an invitation addressed to another e-mail address?
+
+    Accepting would sign them in as the invitee and out of their own account (a patient
+    trying out the link they sent to their daughter lost their own case that way), and
+    would spend the invitation. Unknown invitations are not "someone else's": they get
+    the usual invalid-link page.
+    """
+    if not user.is_authenticated:
+        return False
+    email = Invitation.objects.filter(public_id=public_id).values_list("email", flat=True).first()
+    return email is not None and email.lower() != (user.email or "").lower()
+
+
 class InvitationInvalid(Exception):
     """The invitation cannot be used; the message says why in plain English."""
 

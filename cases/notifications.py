@@ -58,6 +58,10 @@ def notification_deliver(*, notification_id: int, final_attempt: bool = False) -
         "scoped": bool(notification.token_scope),
         "sign_in_url": settings.SITE_URL + "/sign-in/",
         "with_sign_in": notification.sign_in_user_id is not None,
+        "contact_url": settings.SITE_URL + "/contact/",
+        "contact_email": settings.MEDCHINA_CONTACT_EMAIL,
+        "contact_phone": settings.MEDCHINA_CONTACT_PHONE,
+        "contact_hours": settings.MEDCHINA_CONTACT_HOURS,
     }
     subject = SUBJECTS[notification.kind].format(reference=reference)
     body = render_to_string("cases/email/notification.txt", context)

@@ -8,12 +8,17 @@ from django.http import Http404
 from cases import reference
 from cases.models import Case, CaseFile, CaseOutcome, Membership, Record
 
+# The article's eight questions to ask before a second opinion abroad. The keys are what a
+# patient's ticks store, so existing keys never change meaning.
 PREPARATION_QUESTIONS: list[tuple[str, str]] = [
     ("diagnosis", "What is my current diagnosis?"),
     ("question", "What exactly do I want a second opinion to answer?"),
-    ("records", "Are my records complete?"),
-    ("care_plan", "Will this change my immediate care plan?"),
+    ("records", "Are my medical records complete enough for review?"),
+    ("translation", "Do I need translation or a structured case summary?"),
+    ("care_plan", "Will this review change my immediate care plan?"),
+    ("goal", "Am I looking for information, treatment exploration or travel planning?"),
     ("uk_clinicians", "How will I discuss the results with my UK clinicians?"),
+    ("china_pathway", "What happens if a route in China appears relevant?"),
 ]
 
 
@@ -23,6 +28,21 @@ def cases_for_member(user) -> QuerySet[Case]:
     return Case.objects.filter(
         memberships__user=user, memberships__revoked_at__isnull=True
     ).distinct()
+
+
+def memberships_for(user) -> QuerySet[Membership]:
+    """The person's current memberships, with their cases, newest case first."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user, revoked_at__isnull=True)
+        .select_related("case")
+        .order_by("-case__submitted_at")
+    )
+
+
+def case_has_high_risk_direction(case: Case) -> bool:
+    return case.directions.filter(direction__high_risk=True).exists()
 
 
 def membership_for(user, case: Case) -> Membership | None:

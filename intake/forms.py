@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from cases import validators
 from cases.consents import CURRENT, ConsentKind
@@ -24,7 +25,53 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class HoneypotMixin(forms.Form):
+class LimitValidator(MaxLengthValidator):
+    """Django's length check, also telling how many characters are over."""
+
+    def __call__(self, value: Any) -> None:
+        length = len(value)
+        if length > self.limit_value:
+            raise ValidationError(
+                self.message,
+                code=self.code,
+                params={
+                    "limit_value": f"{self.limit_value:,}",
+                    "show_value": f"{length:,}",
+                    "excess": f"{length - self.limit_value:,}",
+                    "value": value,
+                },
+            )
+
+
+class LimitsSaidMixin:
+    """Text over a limit is refused with a clear error, never cut short.
+
+    Django copies ``max_length`` into the HTML ``maxlength`` attribute, and browsers then
+    drop whatever is typed or pasted beyond it without a word: a 5,640-character
+    diagnosis arrived as 5,000. The attribute goes; the server says what is too long and
+    by how much, and the form shows every character for the person to shorten.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            limit = getattr(field, "max_length", None)
+            if not limit:
+                continue
+            field.widget.attrs.pop("maxlength", None)
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MaxLengthValidator)
+            ] + [LimitValidator(limit)]
+            label = str(field.label or "This answer").removesuffix(" (optional)").rstrip("?")
+            field.error_messages["max_length"] = (
+                f"{label}: enter at most %(limit_value)s characters. You have entered "
+                "%(show_value)s, so please shorten it by %(excess)s."
+            )
+
+
+class HoneypotMixin(LimitsSaidMixin, forms.Form):
     """A field people never see; bots that fill in every input give themselves away."""
 
     website = forms.CharField(
@@ -37,7 +84,7 @@ class HoneypotMixin(forms.Form):
         return bool(self.data.get(self.add_prefix("website")))
 
 
-class WhoForm(forms.Form):
+class WhoForm(LimitsSaidMixin, forms.Form):
     title = "Who is filling in this enquiry?"
 
     filling_in_for = forms.ChoiceField(
@@ -78,7 +125,7 @@ class WhoForm(forms.Form):
         return data
 
 
-class ContactForm(forms.Form):
+class ContactForm(LimitsSaidMixin, forms.Form):
     title = "Your contact details"
 
     contact_name = forms.CharField(
@@ -122,7 +169,7 @@ class ContactForm(forms.Form):
         return validators.phone_number_clean(self.cleaned_data["contact_phone"])
 
 
-class PatientForm(forms.Form):
+class PatientForm(LimitsSaidMixin, forms.Form):
     title = "About the patient"
 
     patient_name = forms.CharField(
@@ -165,7 +212,7 @@ class PatientForm(forms.Form):
         return validators.nhs_number_clean(value) if value else ""
 
 
-class MedicalForm(forms.Form):
+class MedicalForm(LimitsSaidMixin, forms.Form):
     title = "The medical picture"
 
     medical_area = forms.ChoiceField(
@@ -225,7 +272,7 @@ class QuestionsField(forms.CharField):
         return questions
 
 
-class QuestionForm(forms.Form):
+class QuestionForm(LimitsSaidMixin, forms.Form):
     title = "Your question"
 
     questions = QuestionsField(
@@ -342,7 +389,7 @@ class MultipleFileField(forms.FileField):
         return files
 
 
-class RecordUploadForm(forms.Form):
+class RecordUploadForm(LimitsSaidMixin, forms.Form):
     files = MultipleFileField(
         label="Choose files",
         help_text="You can choose several files at once, or take a photo with your phone.",
@@ -382,7 +429,7 @@ class RecordUploadForm(forms.Form):
         return value
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(LimitsSaidMixin, forms.Form):
     email = forms.EmailField(
         label="Their e-mail address",
         max_length=254,

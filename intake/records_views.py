@@ -116,7 +116,9 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
             "problem": problem,
             "limits": records.record_limits(),
             "used": records.case_storage_used(case),
-            "checklist": records.case_checklist(case),
+            # A helper without the patient's grant is not told which kinds of record the
+            # case has or lacks, nor its medical area.
+            "checklist": records.case_checklist(case) if membership.sees_whole_case else [],
             "polling": any(r.is_pending for r in visible),
         },
         status=status,
@@ -133,7 +135,9 @@ def case_records_status(request: HttpRequest, ref: str) -> JsonResponse:
             "checklist": [
                 {"category": item.category, "present": item.present}
                 for item in records.case_checklist(case)
-            ],
+            ]
+            if membership.sees_whole_case
+            else [],
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -246,6 +250,9 @@ def case_family_change(request: HttpRequest, ref: str) -> HttpResponse:
 def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
     """A GET shows a button; only the POST uses the single-use token (mail scanners)."""
     token = request.POST.get("token") or request.GET.get("token", "")
+    if family.invitation_meant_for_someone_else(public_id=public_id, user=request.user):
+        # Nothing changes: the invitation stays open for the person it was sent to.
+        return render(request, "intake/invitation_other.html", status=403)
     if request.method != "POST":
         return render(request, "intake/invitation.html", {"token": token})
     try:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,9 +20,10 @@ from cases.consents import CURRENT, ConsentKind
 from cases.models import AuditEvent, Record, active_consent
 from cases.tasks import sign_in_link_request
 from cases.workflow import Status, allowed_targets
-from intake import wizard
+from intake import guidance, wizard
 from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
 from intake.models import EnquiryDraft
+from intake.progress import case_progress
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,29 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/privacy.html")
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/contact.html")
+
+
+def guidance_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "intake/guidance.html",
+        {
+            "may_suit": guidance.MAY_SUIT,
+            "may_not_suit": guidance.MAY_NOT_SUIT,
+            "areas": guidance.AREAS,
+            "records": guidance.RECORDS,
+            "steps": guidance.STEPS,
+            "questions": [text for _key, text in selectors.PREPARATION_QUESTIONS],
+            "next_steps": guidance.NEXT_STEPS,
+            "high_risk_treatments": guidance.HIGH_RISK_TREATMENTS,
+            "high_risk_text": guidance.HIGH_RISK_TEXT,
+            "faq": guidance.FAQ,
+        },
+    )
 
 
 def safety_check(request: HttpRequest) -> HttpResponse:
@@ -180,7 +204,9 @@ def enquiry_submitted(request: HttpRequest) -> HttpResponse:
 def enquiry_restart(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         request.session.pop(DRAFT_KEY, None)
-        return redirect("intake:step", slug=wizard.STEPS[0].slug)
+        # A new enquiry may be about someone else, or things may have changed: ask the
+        # safety question again rather than carry the last answer over.
+        request.session.pop(SAFETY_PASSED, None)
     return redirect("intake:start")
 
 
@@ -261,8 +287,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
-    cases = selectors.cases_for_member(request.user).order_by("-submitted_at")
-    return render(request, "intake/portal.html", {"cases": cases})
+    memberships = selectors.memberships_for(request.user)
+    return render(request, "intake/portal.html", {"memberships": memberships})
 
 
 @login_required
@@ -279,6 +305,18 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     events = list(case.events.all())
     # A family helper sees the case's health content only if the patient allowed it.
     sees_all = membership.sees_whole_case
+    sharing_consent = active_consent(case, ConsentKind.SHARING)
+    progress = case_progress(
+        status=case.status,
+        submitted_at=case.submitted_at,
+        events=events,
+        has_sharing_consent=sharing_consent is not None,
+        viewer_manages_case=membership.manages_case,
+    )
+    high_risk = sees_all and (
+        case.medical_area in guidance.HIGH_RISK_AREAS
+        or selectors.case_has_high_risk_direction(case)
+    )
     return render(
         request,
         "intake/case_detail.html",
@@ -292,14 +330,18 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "coordinator_note": events[-1].note
             if events and case.status == Status.DECLINED
             else "",
-            "checklist": records.case_checklist(case),
+            "checklist": records.case_checklist(case) if sees_all else [],
             "sees_all": sees_all,
             "record_request": case.record_requests.filter(answered_at__isnull=True).first()
             if sees_all
             else None,
             "outcome": selectors.released_outcome(case) if sees_all else None,
             "case_file": selectors.released_case_file(case),
-            "sharing_consent": active_consent(case, ConsentKind.SHARING),
+            "sharing_consent": sharing_consent,
+            "progress": progress,
+            "high_risk": high_risk,
+            "high_risk_treatments": guidance.HIGH_RISK_TREATMENTS,
+            "high_risk_text": guidance.HIGH_RISK_TEXT,
             "sharing_text": CURRENT[ConsentKind.SHARING].text,
             "record_count": visible.count(),
             "pending_count": visible.filter(
@@ -314,7 +356,9 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
 @login_required
 @require_POST
 def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
-    case, _membership = selectors.case_for_member(request.user, ref)
+    case, membership = selectors.case_for_member(request.user, ref)
+    if not membership.sees_whole_case:
+        raise Http404("No such case")
     form = PreparationForm(request.POST, questions=selectors.PREPARATION_QUESTIONS)
     if form.is_valid():
         services.case_preparation_update(

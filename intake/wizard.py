@@ -119,6 +119,8 @@ def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
                 value = "Yes" if value else "No"
             elif isinstance(value, date):
                 value = f"{value.day} {value:%B %Y}"
-            rows.append({"label": field.label, "value": value, "name": name})
+            # Several answers (the questions) read as a list, not as Python's repr.
+            items = value if isinstance(value, list) else None
+            rows.append({"label": field.label, "value": value, "items": items, "name": name})
         sections.append({"step": step, "rows": rows})
     return sections

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "intake.references.CanonicalReferenceMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -122,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "intake.context_processors.organisation",
             ],
         },
     },
@@ -321,6 +323,29 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Lock out staff sign-in only; patients sign in with single-use links, rate-limited.
 AXES_ONLY_ADMIN_SITE = True
+# AXES_ONLY_ADMIN_SITE stops axes refusing patient links, but its stock handler still
+# counts their failures and marks the response locked: this one ignores them entirely.
+AXES_HANDLER = "medchina.axes_handler.AdminOnlyAxesHandler"
+AXES_LOCKOUT_TEMPLATE = "locked_out.html"
+
+# --- Who we are: the contact page, privacy notice, footer and e-mails ------------------
+# Demo values out of the box; an operator sets the real ones (see .env.example).
+MEDCHINA_ORGANISATION_NAME = env.str(
+    "MEDCHINA_ORGANISATION_NAME", default="medChina Intake Demo Ltd"
+)
+MEDCHINA_ORGANISATION_ADDRESS = env.str(
+    "MEDCHINA_ORGANISATION_ADDRESS", default="1 Example Street, London, EC1A 1AA"
+)
+MEDCHINA_CONTACT_EMAIL = env.str("MEDCHINA_CONTACT_EMAIL", default="help@intake.example.org")
+# 020 7946 0xxx is Ofcom's range for drama: it never rings a real person.
+MEDCHINA_CONTACT_PHONE = env.str("MEDCHINA_CONTACT_PHONE", default="020 7946 0123")
+MEDCHINA_CONTACT_HOURS = env.str(
+    "MEDCHINA_CONTACT_HOURS",
+    default="Monday to Friday, 9am to 5pm UK time, except bank holidays",
+)
+MEDCHINA_DATA_CONTROLLER = env.str("MEDCHINA_DATA_CONTROLLER", default=MEDCHINA_ORGANISATION_NAME)
+MEDCHINA_PRIVACY_EMAIL = env.str("MEDCHINA_PRIVACY_EMAIL", default="privacy@intake.example.org")
+MEDCHINA_ICO_REGISTRATION = env.str("MEDCHINA_ICO_REGISTRATION", default="ZA000000 (demo)")
 
 # --- Passwordless sign-in links (django-sesame) ----------------------------------------
 SESAME_MAX_AGE = env.int("MEDCHINA_SIGN_IN_LINK_MAX_AGE", default=60 * 30)

@@ -116,9 +116,9 @@ def test_a_new_patient_sends_an_enquiry_and_reaches_their_portal(page, live_serv
     assert page.get_by_role("heading", level=1).inner_text() == f"Case {reference}"
     assert "We have received your enquiry" in page.locator("main").inner_text()
     assert "Is a second resection possible?" in page.locator("main").inner_text()
-    page.get_by_label("Are my records complete?").check()
+    page.get_by_label("Are my medical records complete enough for review?").check()
     page.get_by_role("button", name="Save my ticks").click()
-    assert page.get_by_label("Are my records complete?").is_checked()
+    assert page.get_by_label("Are my medical records complete enough for review?").is_checked()
     check_page(page, seen)
 
     assert len(seen) >= 15
