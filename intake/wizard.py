@@ -102,6 +102,10 @@ def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
     )
 
 
+def _for_someone_else(who_form: forms.Form) -> bool:
+    return who_form.is_valid() and who_form.cleaned_data["filling_in_for"] == "family"
+
+
 def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
     """Each step's answers as label/value pairs for the check-your-answers page."""
     sections = []
@@ -111,6 +115,9 @@ def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
         rows = []
         for name, field in form.fields.items():
             if name in _NOT_STORED:
+                continue
+            if step.slug == "who" and name != "filling_in_for" and not _for_someone_else(form):
+                # A patient filling in their own enquiry was never asked these.
                 continue
             value = form.cleaned_data.get(name) if form.is_bound else None
             if isinstance(field, forms.ChoiceField) and value:

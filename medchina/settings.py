@@ -345,7 +345,7 @@ MEDCHINA_CONTACT_HOURS = env.str(
 )
 MEDCHINA_DATA_CONTROLLER = env.str("MEDCHINA_DATA_CONTROLLER", default=MEDCHINA_ORGANISATION_NAME)
 MEDCHINA_PRIVACY_EMAIL = env.str("MEDCHINA_PRIVACY_EMAIL", default="privacy@intake.example.org")
-MEDCHINA_ICO_REGISTRATION = env.str("MEDCHINA_ICO_REGISTRATION", default="ZA000000 (demo)")
+MEDCHINA_ICO_REGISTRATION = env.str("MEDCHINA_ICO_REGISTRATION", default="ZA000000")
 
 # --- Passwordless sign-in links (django-sesame) ----------------------------------------
 SESAME_MAX_AGE = env.int("MEDCHINA_SIGN_IN_LINK_MAX_AGE", default=60 * 30)

@@ -59,15 +59,15 @@ def page(browser, live_server, viewport):
     context.close()
 
 
-def axe_violations(page) -> list[dict]:
-    """Serious and critical axe-core violations on the current page."""
+def axe_violations(page, *, any_impact: bool = False) -> list[dict]:
+    """Serious and critical axe-core violations on the current page (or all of them)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
         for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
+        if any_impact or v["impact"] in {"serious", "critical"}
     ]
 
 
