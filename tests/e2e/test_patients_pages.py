@@ -127,7 +127,8 @@ def test_someone_elses_invitation_and_a_typed_reference(page, live_server):
     )
     _sign_in(page, membership.user)
     page.goto(f"/invitations/{invitation.public_id}/?token=whatever")
-    assert page.get_by_role("heading", level=1).inner_text() == "This invitation is for someone else"
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "This invitation is for someone else"
     _check(page, "invitation-other")
     page.goto(f"/my/cases/{case.reference.replace('-', '').lower()}/")
     assert page.get_by_role("heading", level=1).inner_text() == f"Case {case.reference}"
