@@ -59,3 +59,57 @@ CURRENT: dict[str, ConsentText] = {
         "consent at any time before the file is shared.",
     ),
 }
+
+
+class Authority(models.TextChoices):
+    """What lets a family member or carer act for the patient."""
+
+    PERMISSION = "permission", "The patient's permission"
+    LPA_HEALTH = "lpa_health", "Lasting power of attorney for health and welfare"
+    PARENTAL = "parental", "Parental responsibility for a child"
+
+
+# A stated legal authority lets the representative give the consent to share with China
+# on the patient's behalf; the patient's permission alone does not: then the patient
+# gives it themselves.
+LEGAL_AUTHORITIES = frozenset({Authority.LPA_HEALTH, Authority.PARENTAL})
+
+# The same consents, worded for the family member or carer who fills in the enquiry for
+# the patient. Separate versions, so each row says which words were agreed to.
+ON_BEHALF: dict[str, ConsentText] = {
+    ConsentKind.PROCESSING: ConsentText(
+        ConsentKind.PROCESSING,
+        "2026-11-rep-v1",
+        "On the patient's behalf, and under the authority I have stated, I agree that "
+        "medChina Intake may collect, store and use the patient's health information in "
+        "this enquiry and in any records uploaded to this case — their diagnosis, "
+        "treatment history, medical records, test results and images, together with their "
+        "name, date of birth, NHS number and contact details — so that a coordinator can "
+        "prepare a case summary and case file. It will not be shared with anyone outside "
+        "medChina Intake without a separate consent. The patient, or I on their behalf, "
+        "can withdraw this consent at any time.",
+    ),
+    ConsentKind.BOUNDARIES: ConsentText(
+        ConsentKind.BOUNDARIES,
+        "2026-11-rep-v1",
+        "I understand, and will make sure the patient understands, that medChina Intake "
+        "is not a hospital and not an emergency service. It does not diagnose, prescribe "
+        "or treat, and it cannot guarantee eligibility, access to any doctor, hospital, "
+        "medicine, device or treatment, or any outcome. Decisions about the patient's "
+        "treatment stay with their own clinicians.",
+    ),
+    ConsentKind.SHARING: ConsentText(
+        ConsentKind.SHARING,
+        "2026-11-rep-v1",
+        "On the patient's behalf, under the legal authority I have stated, I agree that a "
+        "pseudonymised case file — without the patient's name, address, contact details, "
+        "NHS number or exact date of birth — may be shared with a China-side medical team "
+        "for a second-opinion review. The patient, or I on their behalf, can withdraw "
+        "this consent at any time before the file is shared.",
+    ),
+}
+
+
+def consent_text(kind: str, *, on_behalf: bool = False) -> ConsentText:
+    """The words a person agrees to: their own, or on the patient's behalf."""
+    return ON_BEHALF[kind] if on_behalf else CURRENT[kind]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases import reference
-from cases.consents import ConsentKind
+from cases.consents import Authority, ConsentKind
 from cases.workflow import PATIENT_TEXT, Status
 
 User = settings.AUTH_USER_MODEL
@@ -48,6 +48,15 @@ class Case(models.Model):
     # Who filled it in.
     submitted_by_family = models.BooleanField(default=False)
     relationship = models.CharField(max_length=100, blank=True)
+    # What lets a family member or carer act for the patient; blank when the patient
+    # filled it in themselves.
+    representative_authority = models.CharField(
+        max_length=20, choices=Authority.choices, blank=True
+    )
+    # The patient's own address, when someone else filled in the enquiry: the patient is
+    # sent their own link to confirm it. Blank if they have none.
+    patient_email = models.EmailField(blank=True)
+    patient_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     # Contact (the person filling in the form).
     contact_name = models.CharField(max_length=200)
@@ -179,6 +188,8 @@ class Consent(models.Model):
     given_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL)
     text_version = models.CharField(max_length=30)
     text_sha256 = models.CharField(max_length=64)
+    # The authority a representative gave it under; blank when the patient gave it.
+    authority = models.CharField(max_length=20, choices=Authority.choices, blank=True)
     given_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -255,6 +266,12 @@ class AuditEvent(models.Model):
         IDENTIFIER_RESOLVED = "identifier.resolved", "Possible identifier accepted"
         RECORD_CLEARED = "record.cleared", "Record checked for identifiers"
         NOTE_ADDED = "note.added", "Internal note added"
+        PATIENT_CONFIRMATION_SENT = (
+            "patient.confirmation_sent",
+            "Patient asked to confirm a representative's enquiry",
+        )
+        PATIENT_CONFIRMED = "patient.confirmed", "Patient confirmed a representative's enquiry"
+        PATIENT_DISOWNED = "patient.disowned", "Patient said they did not agree to the enquiry"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
@@ -294,6 +311,7 @@ class Notification(models.Model):
         INVITATION = "invitation", "Family invitation"
         RECORDS_REQUESTED = "records_requested", "Records requested"
         OUTCOME_AVAILABLE = "outcome_available", "Outcome available"
+        PATIENT_CONFIRMATION = "patient_confirmation", "Patient asked to confirm"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -22,6 +22,7 @@ SUBJECTS = {
     Notification.Kind.INVITATION: "You have been invited to help with a medChina Intake case",
     Notification.Kind.RECORDS_REQUESTED: "We need some more records for your case {reference}",
     Notification.Kind.OUTCOME_AVAILABLE: "News on your case {reference}: please sign in",
+    Notification.Kind.PATIENT_CONFIRMATION: "Please confirm an enquiry made for you",
 }
 
 

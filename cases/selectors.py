@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases import reference
+from cases.consents import LEGAL_AUTHORITIES
 from cases.models import Case, CaseFile, CaseOutcome, Membership, Record
 
 # The article's eight questions to ask before a second opinion abroad. The keys are what a
@@ -87,6 +88,22 @@ def record_for_member(user, ref: str, public_id) -> tuple[Record, Membership]:
     if record is None:
         raise Http404("No such record")
     return record, membership
+
+
+def may_give_sharing_consent(membership: Membership) -> bool:
+    """Who may agree to share a pseudonymised case file with China.
+
+    The patient themselves; or a representative who stated a legal authority to decide
+    for them (a lasting power of attorney for health and welfare, or parental
+    responsibility for a child). The patient's permission to fill in an enquiry is not
+    enough: then the patient gives this consent from their own link.
+    """
+    if membership.role == Membership.Role.PATIENT:
+        return True
+    return (
+        membership.role == Membership.Role.REPRESENTATIVE
+        and membership.case.representative_authority in LEGAL_AUTHORITIES
+    )
 
 
 def released_outcome(case: Case) -> CaseOutcome | None:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cases.consents import CURRENT, ConsentKind
+from cases.consents import ConsentKind, consent_text
 from cases.models import (
     AuditEvent,
     Case,
@@ -192,6 +192,8 @@ class Enquiry:
 
     submitted_by_family: bool
     relationship: str
+    representative_authority: str
+    patient_email: str
     contact_name: str
     contact_email: str
     contact_phone: str
@@ -215,10 +217,17 @@ class Enquiry:
 
 
 def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case:
-    """Create the case, its first member, the consents and the audit trail in one go."""
+    """Create the case, its first member, the consents and the audit trail in one go.
+
+    A family member or carer's consents are recorded in their on-behalf wording with the
+    authority they stated; if they gave the patient's own e-mail address, the patient is
+    sent a link to confirm the enquiry (``cases.representatives``).
+    """
     missing = {ConsentKind.PROCESSING, ConsentKind.BOUNDARIES} - set(enquiry.consents)
     if missing:
         raise ValidationError("The enquiry cannot be sent without the required consents.")
+    if enquiry.submitted_by_family and not enquiry.representative_authority:
+        raise ValidationError("A representative must say what allows them to act.")
     with transaction.atomic():
         user = user_get_or_create_for_email(email=enquiry.contact_email, name=enquiry.contact_name)
         fields = {
@@ -239,7 +248,13 @@ def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case
         )
         CaseEvent.objects.create(case=case, to_status=Status.SUBMITTED, actor=user)
         for kind in enquiry.consents:
-            consent_give(case=case, kind=kind, user=user, request=request)
+            consent_give(
+                case=case,
+                kind=kind,
+                user=user,
+                request=request,
+                authority=enquiry.representative_authority if enquiry.submitted_by_family else "",
+            )
         audit_log(action=AuditEvent.Action.CASE_SUBMITTED, actor=user, case=case, request=request)
         from cases.records import case_completeness_refresh  # records builds on services
 
@@ -251,17 +266,31 @@ def case_submit(*, enquiry: Enquiry, request: HttpRequest | None = None) -> Case
             sign_in_user=user,
             next_path=f"/my/cases/{case.reference}/",
         )
+        if enquiry.submitted_by_family and enquiry.patient_email:
+            from cases.representatives import patient_confirmation_send
+
+            patient_confirmation_send(case=case, request=request)
     return case
 
 
-def consent_give(*, case: Case, kind: str, user, request: HttpRequest | None = None) -> Consent:
-    text = CURRENT[kind]
+def consent_give(
+    *,
+    case: Case,
+    kind: str,
+    user,
+    request: HttpRequest | None = None,
+    authority: str = "",
+) -> Consent:
+    """Record a consent in the words the person saw: their own, or on the patient's behalf
+    under ``authority`` (a representative's)."""
+    text = consent_text(kind, on_behalf=bool(authority))
     consent = Consent.objects.create(
         case=case,
         kind=kind,
         given_by=user,
         text_version=text.version,
         text_sha256=text.sha256,
+        authority=authority,
     )
     audit_log(
         action=AuditEvent.Action.CONSENT_GIVEN,
@@ -270,6 +299,7 @@ def consent_give(*, case: Case, kind: str, user, request: HttpRequest | None = N
         request=request,
         kind=str(kind),
         version=text.version,
+        authority=authority,
     )
     return consent
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
 from cases import validators
-from cases.consents import CURRENT, ConsentKind
+from cases.consents import CURRENT, Authority, ConsentKind, consent_text
 from cases.models import UPLOADER_CATEGORIES, ContactMethod, Goal, MedicalArea
 
 SHORT = 200
@@ -84,6 +84,10 @@ class HoneypotMixin(LimitsSaidMixin, forms.Form):
         return bool(self.data.get(self.add_prefix("website")))
 
 
+def _for_someone_else(who: dict[str, Any] | None) -> bool:
+    return bool(who) and who.get("filling_in_for") == "family"
+
+
 class WhoForm(LimitsSaidMixin, forms.Form):
     title = "Who is filling in this enquiry?"
 
@@ -102,11 +106,37 @@ class WhoForm(LimitsSaidMixin, forms.Form):
         max_length=100,
         required=False,
     )
-    patient_agrees = forms.BooleanField(
-        label="The patient knows about this enquiry and agrees to it",
+    authority = forms.ChoiceField(
+        label="What allows you to act for the patient?",
         help_text="Only if you are not the patient. We will not work on an enquiry the "
         "patient does not know about.",
+        choices=[
+            (
+                Authority.PERMISSION,
+                "The patient knows about this enquiry and has asked me, "
+                "or agreed that I can, fill it in for them",
+            ),
+            (
+                Authority.LPA_HEALTH,
+                "I hold a registered lasting power of attorney for "
+                "health and welfare for the patient",
+            ),
+            (Authority.PARENTAL, "I have parental responsibility for the patient, who is under 18"),
+        ],
+        widget=forms.RadioSelect,
         required=False,
+    )
+    patient_email = forms.EmailField(
+        label="The patient's own e-mail address (optional)",
+        help_text="If the patient has one, we send them their own link to confirm this "
+        "enquiry and follow it. Leave blank if they do not have one.",
+        max_length=254,
+        required=False,
+        error_messages={
+            "invalid": "Enter the patient's e-mail address in the right format, like "
+            "name@example.com"
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -114,14 +144,12 @@ class WhoForm(LimitsSaidMixin, forms.Form):
         if data.get("filling_in_for") == "family":
             if not data.get("relationship", "").strip():
                 self.add_error("relationship", "Enter your relationship to the patient")
-            if not data.get("patient_agrees"):
-                self.add_error(
-                    "patient_agrees",
-                    "Confirm that the patient knows about this enquiry and agrees to it",
-                )
+            if not data.get("authority"):
+                self.add_error("authority", "Select what allows you to act for the patient")
         else:
             data["relationship"] = ""
-            data["patient_agrees"] = False
+            data["authority"] = ""
+            data["patient_email"] = ""
         return data
 
 
@@ -165,6 +193,20 @@ class ContactForm(LimitsSaidMixin, forms.Form):
         required=False,
     )
 
+    def __init__(self, *args: Any, who: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._patient_email = (who or {}).get("patient_email", "") if _for_someone_else(who) else ""
+
+    def clean_contact_email(self) -> str:
+        email = self.cleaned_data["contact_email"]
+        # The patient's link to confirm must reach the patient, not the representative.
+        if self._patient_email and email.strip().lower() == self._patient_email.lower():
+            raise ValidationError(
+                "This is the patient's e-mail address. Enter your own, so that the patient "
+                "gets their own link to confirm the enquiry."
+            )
+        return email
+
     def clean_contact_phone(self) -> str:
         return validators.phone_number_clean(self.cleaned_data["contact_phone"])
 
@@ -202,9 +244,27 @@ class PatientForm(LimitsSaidMixin, forms.Form):
         error_messages={"required": "Enter the patient's current hospital or provider"},
     )
 
+    def __init__(self, *args: Any, who: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._authority = (who or {}).get("authority", "") if _for_someone_else(who) else ""
+
     def clean_patient_date_of_birth(self) -> date:
         value = self.cleaned_data["patient_date_of_birth"]
         validators.date_of_birth_check(value)
+        # The stated authority must fit the patient's age: parental responsibility is for
+        # a child, a lasting power of attorney for an adult.
+        adult = _age_on(value, date.today()) >= 18
+        if self._authority == Authority.PARENTAL and adult:
+            raise ValidationError(
+                "Parental responsibility is for a patient under 18. If the patient is an "
+                "adult, go back and choose another answer to 'What allows you to act for "
+                "the patient?'"
+            )
+        if self._authority == Authority.LPA_HEALTH and not adult:
+            raise ValidationError(
+                "A lasting power of attorney is for a patient aged 18 or over. For a child, "
+                "go back and choose parental responsibility."
+            )
         return value
 
     def clean_nhs_number(self) -> str:
@@ -315,6 +375,10 @@ class QuestionForm(LimitsSaidMixin, forms.Form):
         return value
 
 
+def _age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 class ConsentForm(HoneypotMixin, forms.Form):
     title = "Your consent"
 
@@ -332,6 +396,29 @@ class ConsentForm(HoneypotMixin, forms.Form):
             "required": "Confirm that you understand what medChina Intake can and cannot do"
         },
     )
+
+    def __init__(self, *args: Any, who: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if _for_someone_else(who):
+            # A representative agrees for the patient: the words say so, in the third
+            # person, and the texts are the on-behalf versions the consent rows record.
+            self.title = "Consent on the patient's behalf"
+            processing = self.fields["consent_processing"]
+            processing.label = (
+                "I agree, on the patient's behalf, to their health information being used "
+                "to prepare this case"
+            )
+            processing.help_text = consent_text(ConsentKind.PROCESSING, on_behalf=True).text
+            processing.error_messages["required"] = (
+                "You must agree, on the patient's behalf, to the use of their health "
+                "information to send an enquiry"
+            )
+            boundaries = self.fields["consent_boundaries"]
+            boundaries.label = (
+                "I understand, and will explain to the patient, what medChina Intake can "
+                "and cannot do"
+            )
+            boundaries.help_text = consent_text(ConsentKind.BOUNDARIES, on_behalf=True).text
 
     def consents(self) -> list[str]:
         return [ConsentKind.PROCESSING, ConsentKind.BOUNDARIES]

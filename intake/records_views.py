@@ -270,15 +270,28 @@ def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def case_sharing(request: HttpRequest, ref: str) -> HttpResponse:
     """Give or withdraw the separate consent to share a pseudonymised case file."""
-    case, _membership = selectors.case_for_manager(request.user, ref)
+    case, membership = selectors.case_for_manager(request.user, ref)
     if request.POST.get("action") == "give":
-        if not request.POST.get("confirm"):
+        if not selectors.may_give_sharing_consent(membership):
+            messages.error(
+                request,
+                "The consent to share with China must come from the patient themselves, "
+                "because you act with their permission.",
+            )
+        elif not request.POST.get("confirm"):
             messages.error(request, "Tick the box to confirm you agree to sharing.")
         elif not casefile.sharing_consent_active(case):
             services.consent_give(
-                case=case, kind=ConsentKind.SHARING, user=request.user, request=request
+                case=case,
+                kind=ConsentKind.SHARING,
+                user=request.user,
+                request=request,
+                # A representative's consent records the legal authority they stated.
+                authority=case.representative_authority
+                if membership.role == Membership.Role.REPRESENTATIVE
+                else "",
             )
-            messages.success(request, "Thank you. Your consent to sharing is recorded.")
+            messages.success(request, "Thank you. The consent to sharing is recorded.")
     elif request.POST.get("action") == "withdraw":
         services.consent_withdraw(
             case=case, kind=ConsentKind.SHARING, user=request.user, request=request

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -15,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from cases import records, selectors, services
-from cases.consents import CURRENT, ConsentKind
-from cases.models import AuditEvent, Record, active_consent
+from cases import records, representatives, selectors, services
+from cases.consents import ConsentKind, consent_text
+from cases.models import AuditEvent, Membership, Record, active_consent
 from cases.tasks import sign_in_link_request
 from cases.workflow import Status, allowed_targets
 from intake import guidance, wizard
@@ -104,7 +105,7 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
     returning_to_review = request.GET.get("return") == "review"
 
     if request.method == "POST":
-        form = step.form_class(request.POST)
+        form = wizard.step_form(step, draft, data=request.POST)
         if isinstance(form, HoneypotMixin) and form.is_bot():
             return bad_request(request)
         if form.is_valid():
@@ -116,7 +117,8 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("intake:step", slug=following)
     else:
         stored = draft.data.get(step.slug)
-        form = step.form_class(initial=stored) if stored else step.form_class()
+        form = wizard.step_form(step, draft, initial=stored) if stored else None
+        form = form or wizard.step_form(step, draft)
 
     index = wizard.STEPS.index(step)
     previous = wizard.STEPS[index - 1].slug if index else None
@@ -130,6 +132,7 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
             "step_count": len(wizard.STEPS),
             "previous": previous,
             "returning_to_review": returning_to_review,
+            "for_someone_else": draft.data.get("who", {}).get("filling_in_for") == "family",
         },
     )
 
@@ -282,6 +285,51 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("intake:landing")
 
 
+# --- A patient confirms an enquiry a family member or carer made for them ------------
+
+
+def patient_confirmation(request: HttpRequest, ref: str) -> HttpResponse:
+    """A GET shows who made the enquiry and two buttons; only a POST uses the link.
+
+    Mail scanners fetch links before people do (as for sign-in links). Someone signed in
+    as another person — often the representative, on the same computer — is told the
+    link is the patient's, and nothing changes.
+    """
+    token = request.POST.get("token") or request.GET.get("token", "")
+    try:
+        case = representatives.confirmation_case(ref)
+    except representatives.ConfirmationInvalid as invalid:
+        return render(
+            request, "intake/confirmation_invalid.html", {"reason": str(invalid)}, status=404
+        )
+    if request.user.is_authenticated and request.user.email.lower() != case.patient_email.lower():
+        return render(request, "intake/confirmation_other.html", {"case": case}, status=403)
+    context = {"case": case, "token": token}
+    if request.method != "POST":
+        return render(request, "intake/confirmation.html", context)
+    try:
+        patient = representatives.confirmation_person(
+            case=case, token=token, user=request.user, request=request
+        )
+        if request.POST.get("answer") == "no":
+            representatives.patient_disown(case=case, patient=patient, request=request)
+            return render(request, "intake/confirmation_disowned.html", context)
+        if request.POST.get("answer") != "yes":
+            context["error"] = "Choose whether you agree to this enquiry."
+            return render(request, "intake/confirmation.html", context, status=400)
+        representatives.patient_confirm(case=case, patient=patient, request=request)
+    except representatives.ConfirmationInvalid as invalid:
+        return render(
+            request, "intake/confirmation_invalid.html", {"reason": str(invalid)}, status=400
+        )
+    if not request.user.is_authenticated:
+        login(request, patient, backend="sesame.backends.ModelBackend")
+    messages.success(
+        request, "Thank you for confirming. You can now follow your case and add records."
+    )
+    return redirect("intake:case", ref=case.reference)
+
+
 # --- The portal ----------------------------------------------------------------------------
 
 
@@ -342,7 +390,11 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "high_risk": high_risk,
             "high_risk_treatments": guidance.HIGH_RISK_TREATMENTS,
             "high_risk_text": guidance.HIGH_RISK_TEXT,
-            "sharing_text": CURRENT[ConsentKind.SHARING].text,
+            "sharing_text": consent_text(
+                ConsentKind.SHARING,
+                on_behalf=membership.role == Membership.Role.REPRESENTATIVE,
+            ).text,
+            "may_give_sharing": selectors.may_give_sharing_consent(membership),
             "record_count": visible.count(),
             "pending_count": visible.filter(
                 state__in=[Record.State.RECEIVED, Record.State.CHECKING]

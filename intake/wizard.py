@@ -57,8 +57,19 @@ def to_stored(cleaned: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+# Steps whose questions and checks depend on who is filling in the enquiry.
+_WHO_AWARE = {"contact", "patient", "consent"}
+
+
+def step_form(step: Step, draft: EnquiryDraft, **kwargs: Any) -> forms.Form:
+    """The step's form, told who fills in the enquiry where that changes the words."""
+    if step.slug in _WHO_AWARE:
+        kwargs["who"] = draft.data.get("who")
+    return step.form_class(**kwargs)
+
+
 def bound_form(step: Step, draft: EnquiryDraft) -> forms.Form:
-    return step.form_class(data=draft.data.get(step.slug, {}))
+    return step_form(step, draft, data=draft.data.get(step.slug, {}))
 
 
 def first_incomplete(draft: EnquiryDraft) -> Step | None:
@@ -79,6 +90,8 @@ def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
     return Enquiry(
         submitted_by_family=cleaned["filling_in_for"] == "family",
         relationship=cleaned["relationship"],
+        representative_authority=cleaned["authority"],
+        patient_email=cleaned["patient_email"],
         contact_name=cleaned["contact_name"],
         contact_email=cleaned["contact_email"],
         contact_phone=cleaned["contact_phone"],
@@ -129,5 +142,5 @@ def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
             # Several answers (the questions) read as a list, not as Python's repr.
             items = value if isinstance(value, list) else None
             rows.append({"label": field.label, "value": value, "items": items, "name": name})
-        sections.append({"step": step, "rows": rows})
+        sections.append({"step": step, "title": form.title, "rows": rows})
     return sections

@@ -84,7 +84,7 @@ def test_a_patient_sends_an_enquiry_and_gets_a_reference(client, mailoutbox, run
 def test_a_family_member_sends_an_enquiry_for_the_patient(client, run_on_commit):
     answers = {
         **ANSWERS,
-        "who": {"filling_in_for": "family", "relationship": "Son", "patient_agrees": "on"},
+        "who": {"filling_in_for": "family", "relationship": "Son", "authority": "permission"},
     }
     walk_wizard(client, answers)
     with run_on_commit():
@@ -95,11 +95,11 @@ def test_a_family_member_sends_an_enquiry_for_the_patient(client, run_on_commit)
     assert Membership.objects.get(case=case).role == Membership.Role.REPRESENTATIVE
 
 
-def test_a_family_member_must_say_the_patient_agrees(client):
+def test_a_family_member_must_say_what_allows_them_to_act(client):
     client.post("/start/", {"urgent": "no"})
     response = client.post("/start/who/", {"filling_in_for": "family", "relationship": ""})
     assert "Enter your relationship to the patient" in response.text
-    assert "Confirm that the patient knows" in response.text
+    assert "Select what allows you to act for the patient" in response.text
 
 
 def test_a_double_submit_makes_one_case(client, run_on_commit):

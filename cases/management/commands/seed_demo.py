@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
-from cases.consents import ConsentKind
+from cases.consents import Authority, ConsentKind
 from cases.models import Case, Goal, MedicalArea
 from cases.workflow import Status
 
@@ -133,6 +133,8 @@ class Command(BaseCommand):
         enquiry = services.Enquiry(
             submitted_by_family=family,
             relationship="Mother" if family else "",
+            representative_authority=Authority.PARENTAL if family else "",
+            patient_email="",
             contact_name="Grace Okafor" if family else spec["patient_name"],
             contact_email=spec["email"],
             contact_phone="+447700900123",
