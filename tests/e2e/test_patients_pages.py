@@ -140,3 +140,19 @@ def test_a_stale_sign_in_link_page(page):
     assert page.locator("html").get_attribute("lang") == "en-GB"
     assert page.locator("header").count() == 1
     _check(page, "stale-link")
+
+
+def test_the_staff_lockout_page_is_a_proper_page(page, settings):
+    from tests.factories import StaffFactory
+
+    settings.AXES_FAILURE_LIMIT = 2
+    StaffFactory(username="coord")
+    for _ in range(3):
+        page.goto("/admin/login/")
+        page.get_by_label("Username").fill("coord")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Staff sign-in is paused for this account"
+    )
+    _check(page, "locked-out")
