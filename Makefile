@@ -28,6 +28,8 @@ run: venv system-deps
 check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	bin/check-deploy
 	bin/check-compose
@@ -38,4 +40,4 @@ pytest: venv system-deps
 test: venv system-deps check pytest
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -10,14 +10,14 @@ What it does
        * 20 photo-like 12-megapixel JPEGs (4032 x 3024, quality 90: gradients, texture and
          sensor grain made with numpy);
        each added as the patient with ``records.record_add(..., run_checks=False)`` and then
-       checked for real with ``records.record_process`` (PDF cleaning + first-page render,
+       checked for real with ``processing.record_process`` (PDF cleaning + first-page render,
        photo decode + clean re-encode + thumbnail), so the build reads real derivatives.
-       Then ``workspace.summary_draft`` and, as the coordinator, ``summary_section_save``
+       Then ``summary.summary_draft`` and, as the coordinator, ``summary_section_save``
        of all 7 sections with mixed English / Simplified Chinese paragraphs
        (``--paragraphs`` per side and section, tuned so that the summary and index part of
        the file — cover, contents, sections, timeline, directions, records index — comes
        to about 30 pages), and three confirmed China medical directions.
-    2. Each timed build runs ``cases.casefile.case_file_build(case, "internal", out)`` in a
+    2. Each timed build runs ``cases.casefile.render.case_file_build(case, "internal", out)`` in a
        fresh Python subprocess (Django set up first, not counted): the time counts the
        ``weasyprint`` import (the first build of a worker pays it) and the build itself.
        Peak memory is that process's peak RSS (``VmHWM``), Django and all imports
@@ -300,7 +300,6 @@ def seed(paragraphs: int) -> Setup:
     from django.core.files.base import ContentFile
     from django.core.management import call_command
 
-    from cases import records, workspace
     from cases.models import (
         Case,
         CaseDirection,
@@ -311,7 +310,10 @@ def seed(paragraphs: int) -> Setup:
         Record,
         SummarySection,
     )
-    from cases.services import user_get_or_create_for_email
+    from cases.people import user_get_or_create_for_email
+    from cases.records import processing
+    from cases.records import services as records
+    from cases.summary import services as summary
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -362,7 +364,7 @@ def seed(paragraphs: int) -> Setup:
             run_checks=False,
         )
         assert added.record is not None, added.error
-        records.record_process(record_id=added.record.pk)
+        processing.record_process(record_id=added.record.pk)
         generate += t1 - t0
         process += time.perf_counter() - t1
     maker = PhotoMaker()
@@ -381,7 +383,7 @@ def seed(paragraphs: int) -> Setup:
             run_checks=False,
         )
         assert added.record is not None, added.error
-        records.record_process(record_id=added.record.pk)
+        processing.record_process(record_id=added.record.pk)
         generate += t1 - t0
         process += time.perf_counter() - t1
     seconds["generate inputs"] = generate
@@ -395,13 +397,13 @@ def seed(paragraphs: int) -> Setup:
     assert len(pdf_paths) == PDF_RECORDS and photos == PHOTOS, (len(pdf_paths), photos)
 
     t0 = time.perf_counter()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary.summary_draft(case=case, by=coordinator)
     for section in SummarySection.objects.filter(case=case):
         english = summary_text(section.key, paragraphs, ENGLISH, " ")
         chinese = summary_text(section.key, paragraphs, CHINESE, "")
-        workspace.summary_section_save(
+        summary.summary_section_save(
             section=section,
-            edit=workspace.SectionEdit(
+            edit=summary.SectionEdit(
                 f"{section.text_en}\n\n{english}".strip(),
                 "draft",
                 f"{section.text_zh}\n\n{chinese}".strip(),
@@ -474,7 +476,7 @@ def child_build(case_reference: str, output: Path, profile_out: Path | None) -> 
     django_setup()
     import pikepdf
 
-    from cases import casefile
+    from cases.casefile import render as casefile
     from cases.models import Case
 
     case = Case.objects.get(reference=case_reference)
@@ -667,9 +669,9 @@ def print_profile(profile_path: Path, top: int = 22) -> None:
         ("weasyprint/css/__init__.py", "get_all_computed_styles"),
         ("weasyprint/pdf/__init__.py", "generate_pdf"),
         ("weasyprint/pdf/fonts.py", "build_fonts_dictionary"),
-        ("cases/casefile.py", "_downscaled_jpeg"),
-        ("cases/casefile.py", "_stamp"),
-        ("cases/casefile.py", "_context"),
+        ("cases/casefile/render.py", "_downscaled_jpeg"),
+        ("cases/casefile/render.py", "_stamp"),
+        ("cases/casefile/render.py", "_context"),
     ]
     for suffix, func in wanted:
         for (filename, _line, name), (_, _, _, ct, _) in raw.items():

@@ -280,7 +280,7 @@ def weighted(rng: random.Random, weights: dict[Any, int]) -> Any:
 
 
 def unique_references(count: int) -> list[str]:
-    from cases import reference
+    from cases.domain import reference
 
     seen: set[str] = set()
     while len(seen) < count:

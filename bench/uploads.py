@@ -20,7 +20,7 @@ What it measures
        the machine, and the files land in the page cache (no fsync), as on a real server.
     3. Thumbnails: a photo-like 4032 x 3024 (12-megapixel) JPEG at quality 90 (smooth
        gradients, texture and grain made with numpy) is checked the way a worker does:
-       ``cases.record_checks._save_thumbnail`` on the decoded, cleaned image (the
+       ``cases.records.checks.images._save_thumbnail`` on the decoded, cleaned image (the
        thumbnail step of ``record_check``; target p95 <= 100 ms), the same from the file
        (open + decode + thumbnail), and the whole ``record_check`` (sniff, decode, clean
        JPEG derivative, thumbnail). p50/p95/max over ``--runs`` runs (default 30) each,
@@ -82,7 +82,7 @@ from importlib import import_module
 from django.conf import settings
 
 from cases.models import Case, Goal, MedicalArea, Membership
-from cases.services import user_get_or_create_for_email
+from cases.people import user_get_or_create_for_email
 
 email = "bench-patient@example.org"
 case = Case.objects.create(
@@ -522,22 +522,23 @@ def thumbnail_bench(tmp: Path, runs: int) -> tuple[Path, list[Timing], str]:
     sys.path.insert(0, str(BASE_DIR))
     from PIL import Image
 
-    from cases import record_checks
+    from cases.records import checks as record_checks
+    from cases.records.checks import images
 
     photo = tmp / "photo-12mp.jpg"
     make_photo(photo)
     work = tmp / "thumbs"
     work.mkdir()
-    note = "cases.record_checks._save_thumbnail (the thumbnail step of record_check)"
+    note = "cases.records.checks.images._save_thumbnail (the thumbnail step of record_check)"
     sniffed = record_checks.sniff_type(photo)
 
     def decoded() -> Image.Image:
-        img = record_checks._open_image(photo, sniffed)
-        record_checks._decode_upright(img)
+        img = images._open_image(photo, sniffed)
+        images._decode_upright(img)
         return img
 
     save_thumbnail: Callable[[Image.Image, Path], None] | None = getattr(
-        record_checks, "_save_thumbnail", None
+        images, "_save_thumbnail", None
     )
     if save_thumbnail is None:  # renamed: fall back to the approach it documented
         note = "standalone Pillow: resize BICUBIC reducing_gap=2.0 + JPEG q80 (no helper found)"
@@ -549,7 +550,7 @@ def thumbnail_bench(tmp: Path, runs: int) -> tuple[Path, list[Timing], str]:
             small.save(output, "JPEG", quality=80)
 
     with decoded() as source_img:
-        clean = record_checks._clean_pixels(source_img, lossless=False)
+        clean = images._clean_pixels(source_img, lossless=False)
         clean.load()
         step = time_runs(
             "thumbnail step (decoded image -> 400 px JPEG)",
@@ -559,7 +560,7 @@ def thumbnail_bench(tmp: Path, runs: int) -> tuple[Path, list[Timing], str]:
 
     def from_file(index: int) -> None:
         with decoded() as img:
-            save_thumbnail(record_checks._clean_pixels(img, lossless=False), work / "f.jpg")
+            save_thumbnail(images._clean_pixels(img, lossless=False), work / "f.jpg")
 
     whole_thumb = time_runs("open + decode + thumbnail", runs, from_file)
 

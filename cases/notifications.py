@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -11,11 +12,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from sesame.utils import get_query_string
 
-from cases.models import Notification
+from cases.models import Case, Notification
+from cases.tasks import notification_send
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     Notification.Kind.CASE_RECEIVED: "We have received your enquiry {reference}",
     Notification.Kind.SIGN_IN_LINK: "Your medChina Intake sign-in link",
     Notification.Kind.STATUS_CHANGED: "There is an update on your case {reference}",
@@ -24,6 +29,28 @@ SUBJECTS = {
     Notification.Kind.OUTCOME_AVAILABLE: "News on your case {reference}: please sign in",
     Notification.Kind.PATIENT_CONFIRMATION: "Please confirm an enquiry made for you",
 }
+
+
+def notification_queue(
+    *,
+    kind: str,
+    to_email: str,
+    case: Case | None = None,
+    sign_in_user: User | None = None,
+    next_path: str = "",
+    token_scope: str = "",
+) -> Notification:
+    """Store the e-mail we owe and send it from a worker once this transaction commits."""
+    notification = Notification.objects.create(
+        kind=kind,
+        to_email=to_email,
+        case=case,
+        sign_in_user=sign_in_user,
+        next_path=next_path,
+        token_scope=token_scope,
+    )
+    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+    return notification
 
 
 def _link(notification: Notification) -> str:

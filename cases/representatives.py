@@ -15,15 +15,13 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
-from cases import reference
+from cases.audit import audit_log
+from cases.domain import reference
+from cases.domain.workflow import FINAL, Status, can_transition
 from cases.models import AuditEvent, Case, Membership, Notification
-from cases.services import (
-    audit_log,
-    case_transition,
-    notification_queue,
-    user_get_or_create_for_email,
-)
-from cases.workflow import FINAL, Status, can_transition
+from cases.notifications import notification_queue
+from cases.people import user_get_or_create_for_email
+from cases.transitions import case_transition
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import FileResponse
 
-from cases.services import audit_log
+from cases.audit import audit_log
 
 if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
@@ -27,13 +27,13 @@ def private_file_response(
 ) -> FileResponse:
     """Audit the access, then stream the file; an attachment unless no filename is given.
 
-    Callers check permission first (``selectors.record_for_member`` and friends).
+    Callers check permission first (``access.record_for_member`` and friends).
     """
     audit_log(action=action, actor=request.user, case=case, target=target, request=request)
     response = FileResponse(
         stored.open("rb"),
         as_attachment=bool(filename),
-        filename=filename or None,
+        filename=filename,
         content_type=content_type or "application/octet-stream",
     )
     response["Cache-Control"] = "no-store, private"

@@ -1,17 +1,18 @@
-"""Celery tasks: thin wrappers that take ids and call services."""
+"""Celery tasks: thin wrappers that take ids and call services.
+
+Each task imports its service inside its body. Services enqueue these tasks (with
+``transaction.on_commit``), so a service module imports this one; importing the services
+back at the top would close a cycle. This module is the only place in ``cases`` allowed
+a function-level import, and the import-linter contracts in pyproject.toml say so.
+"""
 
 from __future__ import annotations
 
-import logging
 import random
 import smtplib
 import socket
 
-from celery import shared_task
-
-from cases import notifications
-
-logger = logging.getLogger(__name__)
+from celery import Task, shared_task
 
 
 @shared_task(
@@ -22,11 +23,11 @@ logger = logging.getLogger(__name__)
     retry_jitter=True,
     max_retries=8,
 )
-def notification_send(self, notification_id: int) -> None:
+def notification_send(self: Task, notification_id: int) -> None:
     """Send one queued e-mail; a second delivery of the same task sends nothing."""
-    notifications.notification_deliver(
-        notification_id=notification_id, final_attempt=self.request.retries >= 8
-    )
+    from cases.notifications import notification_deliver
+
+    notification_deliver(notification_id=notification_id, final_attempt=self.request.retries >= 8)
 
 
 @shared_task(
@@ -42,18 +43,18 @@ def sign_in_link_request(email: str, ip_address: str | None = None) -> None:
     Doing the lookup here keeps the page's work (and timing) the same for addresses we
     know and addresses we do not. Running it twice sends two links, which is harmless.
     """
-    from cases.services import sign_in_link_request as request_link
+    from cases.people import sign_in_link_request as request_link
 
     request_link(email=email, ip_address=ip_address)
 
 
 @shared_task(bind=True, max_retries=5)
-def record_check(self, record_id: int) -> None:
+def record_check(self: Task, record_id: int) -> None:
     """Check one uploaded record; faults on our side retry with backoff and jitter.
 
     A file the checks refuse is not an error: the record becomes ``rejected``.
     """
-    from cases.records import CheckFailed, record_process
+    from cases.records.processing import CheckFailed, record_process
 
     final = self.request.retries >= self.max_retries
     try:
@@ -64,17 +65,15 @@ def record_check(self, record_id: int) -> None:
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True)
-def generate_case_file(self, case_file_id: int) -> None:
+def generate_case_file(self: Task, case_file_id: int) -> None:
     """Render one queued case file (heavy queue). Only faults on our side are retried."""
-    from cases.casefile import TransientFailure
-    from cases.casefile import case_file_generate as generate
+    from cases.casefile.build import TransientFailure, case_file_generate
+    from cases.casefile.services import case_file_give_up
 
     try:
-        generate(case_file_id=case_file_id)
+        case_file_generate(case_file_id=case_file_id)
     except TransientFailure as fault:
         if self.request.retries >= self.max_retries:
-            from cases.casefile import case_file_give_up
-
             case_file_give_up(case_file_id=case_file_id, error=str(fault))
             return
         countdown = min(600, 30 * 2**self.request.retries) + random.uniform(0, 10)  # noqa: S311

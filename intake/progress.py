@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cases.workflow import Status
+from cases.domain.workflow import Status
 
 S = Status
 
@@ -112,5 +112,5 @@ def case_progress(
             stages.append(Stage(key, title, "upcoming"))
     if stopped:
         title = "Enquiry withdrawn" if current == S.WITHDRAWN else "Not taken further"
-        stages.append(Stage(current.value, title, "stopped", entered.get(current)))
+        stages.append(Stage(str(current), title, "stopped", entered.get(current)))
     return stages

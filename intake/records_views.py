@@ -11,13 +11,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cases import casefile, family, records, selectors, services
-from cases.consents import ConsentKind
+from cases import access, services
+from cases.domain.consents import ConsentKind
+from cases.domain.records import original_name_clean
+from cases.family import selectors as family_selectors
+from cases.family import services as family
 from cases.models import AuditEvent, Membership, Record
+from cases.records.selectors import case_checklist, case_storage_used, record_limits
+from cases.records.services import AddResult, record_add, record_add_photos_as_one
 from cases.serving import private_file_response
-from cases.workflow import FINAL
-from intake.forms import InvitationForm, RecordUploadForm
+from intake.portal_forms import InvitationForm, RecordUploadForm
 from intake.uploads import too_large_names
+from medchina.http import AuthenticatedHttpRequest
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -35,11 +40,11 @@ def _record_json(record: Record) -> dict:
 
 
 @login_required
-def case_records(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
-    can_upload = membership.role != Membership.Role.VIEWER and case.status not in FINAL
+def case_records(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, membership = access.case_for_member(request.user, ref)
+    can_upload = access.may_upload(membership)
     form = RecordUploadForm()
-    results: list[records.AddResult] = []
+    results: list[AddResult] = []
     problem = ""
     status = 200
     if request.method == "POST":
@@ -49,14 +54,14 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
             files = request.FILES
         except TooManyFilesSent:
             files = None
-            limit = records.record_limits().max_files
+            limit = record_limits().max_files
             problem = f"You chose more than {limit} files. Please upload at most {limit} at a time."
         if files is not None:
             results = [
-                records.AddResult(
-                    records.original_name_clean(name),
-                    error=f"{records.original_name_clean(name)} is over the limit of "
-                    f"{records.record_limits().max_file_size_label} a file. Split a long "
+                AddResult(
+                    original_name_clean(name),
+                    error=f"{original_name_clean(name)} is over the limit of "
+                    f"{record_limits().max_file_size_label} a file. Split a long "
                     "PDF, or send a smaller copy.",
                 )
                 for name in too_large_names(request)
@@ -73,16 +78,15 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
                     "request": request,
                 }
                 if data["combine"] and len(data["files"]) > 1:
-                    results.append(records.record_add_photos_as_one(files=data["files"], **common))
+                    results.append(record_add_photos_as_one(files=data["files"], **common))
                 else:
-                    results += [records.record_add(file=f, **common) for f in data["files"]]
+                    results += [record_add(file=f, **common) for f in data["files"]]
                 form = RecordUploadForm(initial={"category": data["category"]})
             elif results and "files" in form.errors:
                 del form.errors["files"]  # the reason is the size, said above
-        if not membership.sees_whole_case:
-            for result in results:
-                uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
-                result.reveal_duplicates = uploader == request.user.pk
+        for result in results:
+            uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
+            result.reveal_duplicates = access.duplicate_revealed(membership, uploader)
         status = 400 if problem or (form.errors and not results) else 200
         if _wants_json(request):
             return JsonResponse(
@@ -102,7 +106,7 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
                 },
                 status=status,
             )
-    visible = records.records_visible_to(membership)
+    visible = access.records_visible_to(membership)
     return render(
         request,
         "intake/records.html",
@@ -114,11 +118,11 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
             "records": visible,
             "results": results,
             "problem": problem,
-            "limits": records.record_limits(),
-            "used": records.case_storage_used(case),
+            "limits": record_limits(),
+            "used": case_storage_used(case),
             # A helper without the patient's grant is not told which kinds of record the
             # case has or lacks, nor its medical area.
-            "checklist": records.case_checklist(case) if membership.sees_whole_case else [],
+            "checklist": case_checklist(case) if access.sees_whole_case(membership) else [],
             "polling": any(r.is_pending for r in visible),
         },
         status=status,
@@ -126,17 +130,17 @@ def case_records(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 @login_required
-def case_records_status(request: HttpRequest, ref: str) -> JsonResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
-    visible = records.records_visible_to(membership)
+def case_records_status(request: AuthenticatedHttpRequest, ref: str) -> JsonResponse:
+    case, membership = access.case_for_member(request.user, ref)
+    visible = access.records_visible_to(membership)
     return JsonResponse(
         {
             "records": [_record_json(r) for r in visible],
             "checklist": [
                 {"category": item.category, "present": item.present}
-                for item in records.case_checklist(case)
+                for item in case_checklist(case)
             ]
-            if membership.sees_whole_case
+            if access.sees_whole_case(membership)
             else [],
         },
         headers={"Cache-Control": "no-store"},
@@ -144,11 +148,11 @@ def case_records_status(request: HttpRequest, ref: str) -> JsonResponse:
 
 
 def _serve(request: HttpRequest, ref: str, public_id: str, *, thumbnail: bool) -> FileResponse:
-    record, _membership = selectors.record_for_member(request.user, ref, public_id)
+    record, _membership = access.record_for_member(request.user, ref, public_id)
     stored = record.thumbnail if thumbnail else record.derivative
     if record.state != Record.State.READY or not stored:
         raise Http404("No such record")
-    extension = stored.name.rsplit(".", 1)[-1]
+    extension = (stored.name or "").rsplit(".", 1)[-1]
     stem = record.original_name.rsplit(".", 1)[0] or "record"
     return private_file_response(
         stored=stored,
@@ -173,8 +177,8 @@ def record_thumbnail(request: HttpRequest, ref: str, public_id: str) -> FileResp
 
 
 @login_required
-def case_family(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_manager(request.user, ref)
+def case_family(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, membership = access.case_for_manager(request.user, ref)
     form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -199,36 +203,24 @@ def case_family(request: HttpRequest, ref: str) -> HttpResponse:
             "case": case,
             "form": form,
             "invitations": case.invitations.all(),
-            "members": case.memberships.filter(revoked_at__isnull=True)
-            .exclude(pk=membership.pk)
-            .select_related("user"),
-            "history": family.family_history(case),
+            "members": access.family_members(membership),
+            "history": family_selectors.family_history(case),
         },
     )
 
 
 @login_required
 @require_POST
-def case_family_change(request: HttpRequest, ref: str) -> HttpResponse:
-    case, _membership = selectors.case_for_manager(request.user, ref)
+def case_family_change(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, _membership = access.case_for_manager(request.user, ref)
     action = request.POST.get("action", "")
     try:
         if action == "cancel-invitation":
-            invitation = case.invitations.filter(public_id=request.POST.get("invitation")).first()
-            if invitation is None:
-                raise Http404("No such invitation")
+            invitation = access.invitation_of(case, request.POST.get("invitation"))
             family.invitation_revoke(invitation=invitation, by=request.user, request=request)
             messages.success(request, f"The invitation to {invitation.email} is cancelled.")
         elif action in {"grant-all", "own-only", "remove"}:
-            member = (
-                case.memberships.filter(
-                    user__username=request.POST.get("member", ""), revoked_at__isnull=True
-                )
-                .select_related("user")
-                .first()
-            )
-            if member is None:
-                raise Http404("No such member")
+            member = access.family_member(case, request.POST.get("member", ""))
             if action == "remove":
                 family.membership_revoke(membership=member, by=request.user, request=request)
                 messages.success(request, f"{member.user.email} can no longer see this case.")
@@ -250,7 +242,7 @@ def case_family_change(request: HttpRequest, ref: str) -> HttpResponse:
 def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
     """A GET shows a button; only the POST uses the single-use token (mail scanners)."""
     token = request.POST.get("token") or request.GET.get("token", "")
-    if family.invitation_meant_for_someone_else(public_id=public_id, user=request.user):
+    if access.invitation_meant_for_someone_else(public_id, request.user):
         # Nothing changes: the invitation stays open for the person it was sent to.
         return render(request, "intake/invitation_other.html", status=403)
     if request.method != "POST":
@@ -268,11 +260,11 @@ def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_sharing(request: HttpRequest, ref: str) -> HttpResponse:
+def case_sharing(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
     """Give or withdraw the separate consent to share a pseudonymised case file."""
-    case, membership = selectors.case_for_manager(request.user, ref)
+    case, membership = access.case_for_manager(request.user, ref)
     if request.POST.get("action") == "give":
-        if not selectors.may_give_sharing_consent(membership):
+        if not access.may_give_sharing_consent(membership):
             messages.error(
                 request,
                 "The consent to share with China must come from the patient themselves, "
@@ -280,7 +272,7 @@ def case_sharing(request: HttpRequest, ref: str) -> HttpResponse:
             )
         elif not request.POST.get("confirm"):
             messages.error(request, "Tick the box to confirm you agree to sharing.")
-        elif not casefile.sharing_consent_active(case):
+        elif not access.sharing_consent_active(case):
             services.consent_give(
                 case=case,
                 kind=ConsentKind.SHARING,
@@ -303,10 +295,8 @@ def case_sharing(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 def case_file_download(request: HttpRequest, ref: str, public_id: str) -> FileResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
-    case_file = selectors.released_case_file(case, public_id) if membership.manages_case else None
-    if case_file is None:
-        raise Http404("No such case file")
+    case_file = access.case_file_for_manager(request.user, ref, public_id)
+    case = case_file.case
     return private_file_response(
         stored=case_file.file,
         request=request,

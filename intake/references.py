@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from cases import reference
+from cases.domain import reference
 
 _PORTAL_CASE = re.compile(r"^/my/cases/(?P<ref>[^/]+)/")
 

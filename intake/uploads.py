@@ -33,12 +33,13 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
             self.file.close()  # a NamedTemporaryFile: closing deletes it
             raise SkipFile
         self._digest.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        super().receive_data_chunk(raw_data, start)
 
     def file_complete(self, file_size: int):
         uploaded = super().file_complete(file_size)
         if uploaded is not None:
-            uploaded.sha256 = self._digest.hexdigest()
+            # Read by cases.records.services._sha256, which then skips hashing again.
+            uploaded.sha256 = self._digest.hexdigest()  # type: ignore[attr-defined]
         return uploaded
 
 

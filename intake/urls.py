@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import records_views, views
+from intake import confirmation_views, records_views, views
 
 app_name = "intake"
 
@@ -20,7 +20,11 @@ urlpatterns = [
     path("sign-in/sent/", views.sign_in_sent, name="sign_in_sent"),
     path("sign-in/link/", views.sign_in_link, name="sign_in_link"),
     path("sign-out/", views.sign_out, name="sign_out"),
-    path("confirm/<str:ref>/", views.patient_confirmation, name="patient_confirmation"),
+    path(
+        "confirm/<str:ref>/",
+        confirmation_views.patient_confirmation,
+        name="patient_confirmation",
+    ),
     path("my/", views.portal, name="portal"),
     path("my/cases/<str:ref>/", views.case_detail, name="case"),
     path("my/cases/<str:ref>/preparation/", views.case_preparation, name="case_preparation"),

@@ -5,26 +5,31 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from cases import records, representatives, selectors, services
-from cases.consents import ConsentKind, consent_text
-from cases.models import AuditEvent, Membership, Record, active_consent
+from cases import access, services, transitions
+from cases.audit import audit_log, client_ip
+from cases.domain.consents import ConsentKind, consent_text
+from cases.domain.preparation import PREPARATION_QUESTIONS
+from cases.domain.workflow import Status
+from cases.models import AuditEvent, Membership
+from cases.records.selectors import case_checklist
+from cases.selectors import case_has_high_risk_direction
 from cases.tasks import sign_in_link_request
-from cases.workflow import Status, allowed_targets
 from intake import guidance, wizard
-from intake.forms import HoneypotMixin, PreparationForm, SafetyForm, SignInForm
+from intake.forms import HoneypotMixin, SafetyForm, SignInForm
 from intake.models import EnquiryDraft
+from intake.portal_forms import PreparationForm
 from intake.progress import case_progress
+from medchina.http import AuthenticatedHttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +62,7 @@ def guidance_page(request: HttpRequest) -> HttpResponse:
             "areas": guidance.AREAS,
             "records": guidance.RECORDS,
             "steps": guidance.STEPS,
-            "questions": [text for _key, text in selectors.PREPARATION_QUESTIONS],
+            "questions": [text for _key, text in PREPARATION_QUESTIONS],
             "next_steps": guidance.NEXT_STEPS,
             "high_risk_treatments": guidance.HIGH_RISK_TREATMENTS,
             "high_risk_text": guidance.HIGH_RISK_TEXT,
@@ -84,10 +89,14 @@ def urgent(request: HttpRequest) -> HttpResponse:
 # --- The enquiry wizard -----------------------------------------------------------------
 
 
-def _draft(request: HttpRequest, create: bool = False) -> EnquiryDraft | None:
+def _draft(request: HttpRequest) -> EnquiryDraft | None:
     draft_id = request.session.get(DRAFT_KEY)
-    draft = EnquiryDraft.objects.filter(pk=draft_id).first() if draft_id else None
-    if draft is None and create:
+    return EnquiryDraft.objects.filter(pk=draft_id).first() if draft_id else None
+
+
+def _draft_or_new(request: HttpRequest) -> EnquiryDraft:
+    draft = _draft(request)
+    if draft is None:
         draft = EnquiryDraft.objects.create()
         request.session[DRAFT_KEY] = str(draft.pk)
     return draft
@@ -99,7 +108,7 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
         return page_not_found(request, None)
     if not request.session.get(SAFETY_PASSED):
         return redirect("intake:start")
-    draft = _draft(request, create=True)
+    draft = _draft_or_new(request)
     if draft.case_id:
         return redirect("intake:submitted")
     returning_to_review = request.GET.get("return") == "review"
@@ -117,8 +126,11 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("intake:step", slug=following)
     else:
         stored = draft.data.get(step.slug)
-        form = wizard.step_form(step, draft, initial=stored) if stored else None
-        form = form or wizard.step_form(step, draft)
+        form = (
+            wizard.step_form(step, draft, initial=stored)
+            if stored
+            else wizard.step_form(step, draft)
+        )
 
     index = wizard.STEPS.index(step)
     previous = wizard.STEPS[index - 1].slug if index else None
@@ -195,12 +207,13 @@ def enquiry_submit(request: HttpRequest) -> HttpResponse:
 
 def enquiry_submitted(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
-    if draft is None or draft.case_id is None:
+    case = draft.case if draft is not None else None
+    if case is None:
         return redirect("intake:start")
     return render(
         request,
         "intake/submitted.html",
-        {"reference": draft.case.reference, "email": draft.case.contact_email},
+        {"reference": case.reference, "email": case.contact_email},
     )
 
 
@@ -241,7 +254,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             # The lookup and the e-mail happen in a task: this page does the same work,
             # in the same time, whether or not we know the address.
             try:
-                sign_in_link_request.delay(form.cleaned_data["email"], services.client_ip(request))
+                sign_in_link_request.delay(form.cleaned_data["email"], client_ip(request))
             except Exception:
                 logger.exception("sign-in link request could not be queued")
                 return render(request, "intake/sign_in_unavailable.html", status=503)
@@ -275,7 +288,7 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
             request, "intake/sign_in_link_invalid.html", {"form": SignInForm()}, status=400
         )
     login(request, user, backend="sesame.backends.ModelBackend")
-    services.audit_log(action=AuditEvent.Action.SIGNED_IN, actor=user, request=request)
+    audit_log(action=AuditEvent.Action.SIGNED_IN, actor=user, request=request)
     return redirect(next_path)
 
 
@@ -285,75 +298,28 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("intake:landing")
 
 
-# --- A patient confirms an enquiry a family member or carer made for them ------------
-
-
-def patient_confirmation(request: HttpRequest, ref: str) -> HttpResponse:
-    """A GET shows who made the enquiry and two buttons; only a POST uses the link.
-
-    Mail scanners fetch links before people do (as for sign-in links). Someone signed in
-    as another person — often the representative, on the same computer — is told the
-    link is the patient's, and nothing changes.
-    """
-    token = request.POST.get("token") or request.GET.get("token", "")
-    try:
-        case = representatives.confirmation_case(ref)
-    except representatives.ConfirmationInvalid as invalid:
-        return render(
-            request, "intake/confirmation_invalid.html", {"reason": str(invalid)}, status=404
-        )
-    if request.user.is_authenticated and request.user.email.lower() != case.patient_email.lower():
-        return render(request, "intake/confirmation_other.html", {"case": case}, status=403)
-    context = {"case": case, "token": token}
-    if request.method != "POST":
-        return render(request, "intake/confirmation.html", context)
-    try:
-        patient = representatives.confirmation_person(
-            case=case, token=token, user=request.user, request=request
-        )
-        if request.POST.get("answer") == "no":
-            representatives.patient_disown(case=case, patient=patient, request=request)
-            return render(request, "intake/confirmation_disowned.html", context)
-        if request.POST.get("answer") != "yes":
-            context["error"] = "Choose whether you agree to this enquiry."
-            return render(request, "intake/confirmation.html", context, status=400)
-        representatives.patient_confirm(case=case, patient=patient, request=request)
-    except representatives.ConfirmationInvalid as invalid:
-        return render(
-            request, "intake/confirmation_invalid.html", {"reason": str(invalid)}, status=400
-        )
-    if not request.user.is_authenticated:
-        login(request, patient, backend="sesame.backends.ModelBackend")
-    messages.success(
-        request, "Thank you for confirming. You can now follow your case and add records."
-    )
-    return redirect("intake:case", ref=case.reference)
-
-
 # --- The portal ----------------------------------------------------------------------------
 
 
 @login_required
-def portal(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_for(request.user)
+def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
+    memberships = access.memberships_for(request.user)
     return render(request, "intake/portal.html", {"memberships": memberships})
 
 
 @login_required
-def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
-    services.audit_log(
-        action=AuditEvent.Action.CASE_VIEWED, actor=request.user, case=case, request=request
-    )
+def case_detail(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, membership = access.case_for_member(request.user, ref)
+    audit_log(action=AuditEvent.Action.CASE_VIEWED, actor=request.user, case=case, request=request)
     preparation = PreparationForm(
-        questions=selectors.PREPARATION_QUESTIONS, initial={"ticked": case.preparation_ticked}
+        questions=PREPARATION_QUESTIONS, initial={"ticked": case.preparation_ticked}
     )
     headline, next_step = case.status_for_patient
-    visible = records.records_visible_to(membership)
+    visible = access.records_visible_to(membership)
     events = list(case.events.all())
     # A family helper sees the case's health content only if the patient allowed it.
-    sees_all = membership.sees_whole_case
-    sharing_consent = active_consent(case, ConsentKind.SHARING)
+    sees_all = access.sees_whole_case(membership)
+    sharing_consent = access.active_consent(case, ConsentKind.SHARING)
     progress = case_progress(
         status=case.status,
         submitted_at=case.submitted_at,
@@ -362,8 +328,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         viewer_manages_case=membership.manages_case,
     )
     high_risk = sees_all and (
-        case.medical_area in guidance.HIGH_RISK_AREAS
-        or selectors.case_has_high_risk_direction(case)
+        case.medical_area in guidance.HIGH_RISK_AREAS or case_has_high_risk_direction(case)
     )
     return render(
         request,
@@ -378,13 +343,11 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "coordinator_note": events[-1].note
             if events and case.status == Status.DECLINED
             else "",
-            "checklist": records.case_checklist(case) if sees_all else [],
+            "checklist": case_checklist(case) if sees_all else [],
             "sees_all": sees_all,
-            "record_request": case.record_requests.filter(answered_at__isnull=True).first()
-            if sees_all
-            else None,
-            "outcome": selectors.released_outcome(case) if sees_all else None,
-            "case_file": selectors.released_case_file(case),
+            "record_request": access.open_record_request_for(membership),
+            "outcome": access.outcome_for(membership),
+            "case_file": access.released_case_file(case),
             "sharing_consent": sharing_consent,
             "progress": progress,
             "high_risk": high_risk,
@@ -394,24 +357,19 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
                 ConsentKind.SHARING,
                 on_behalf=membership.role == Membership.Role.REPRESENTATIVE,
             ).text,
-            "may_give_sharing": selectors.may_give_sharing_consent(membership),
+            "may_give_sharing": access.may_give_sharing_consent(membership),
             "record_count": visible.count(),
-            "pending_count": visible.filter(
-                state__in=[Record.State.RECEIVED, Record.State.CHECKING]
-            ).count(),
-            "can_withdraw": membership.manages_case
-            and Status.WITHDRAWN in allowed_targets(case.status),
+            "pending_count": visible.pending().count(),
+            "can_withdraw": access.may_withdraw(membership),
         },
     )
 
 
 @login_required
 @require_POST
-def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
-    case, membership = selectors.case_for_member(request.user, ref)
-    if not membership.sees_whole_case:
-        raise Http404("No such case")
-    form = PreparationForm(request.POST, questions=selectors.PREPARATION_QUESTIONS)
+def case_preparation(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, _membership = access.case_for_member_who_sees_all(request.user, ref)
+    form = PreparationForm(request.POST, questions=PREPARATION_QUESTIONS)
     if form.is_valid():
         services.case_preparation_update(
             case=case, ticked=form.cleaned_data["ticked"], user=request.user, request=request
@@ -420,13 +378,13 @@ def case_preparation(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 @login_required
-def case_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
-    case, _membership = selectors.case_for_manager(request.user, ref)
+def case_withdraw(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    case, _membership = access.case_for_manager(request.user, ref)
     error = ""
     if request.method == "POST":
         try:
-            services.case_withdraw(case=case, user=request.user, request=request)
-        except services.TransitionNotAllowed as refused:
+            transitions.case_withdraw(case=case, user=request.user, request=request)
+        except transitions.TransitionNotAllowed as refused:
             error = refused.messages[0]
         else:
             return redirect("intake:case", ref=case.reference)

@@ -8,15 +8,15 @@ from typing import Any
 
 from django import forms
 
-from cases.services import Enquiry
-from intake import forms as intake_forms
+from cases.domain.enquiry import ENQUIRY_FIELDS, Enquiry
+from intake import enquiry_forms as intake_forms
 from intake.models import EnquiryDraft
 
 
 @dataclass(frozen=True)
 class Step:
     slug: str
-    form_class: type[forms.Form]
+    form_class: type[intake_forms.StepForm]
 
     @property
     def title(self) -> str:
@@ -61,14 +61,14 @@ def to_stored(cleaned: dict[str, Any]) -> dict[str, Any]:
 _WHO_AWARE = {"contact", "patient", "consent"}
 
 
-def step_form(step: Step, draft: EnquiryDraft, **kwargs: Any) -> forms.Form:
+def step_form(step: Step, draft: EnquiryDraft, **kwargs: Any) -> intake_forms.StepForm:
     """The step's form, told who fills in the enquiry where that changes the words."""
     if step.slug in _WHO_AWARE:
         kwargs["who"] = draft.data.get("who")
     return step.form_class(**kwargs)
 
 
-def bound_form(step: Step, draft: EnquiryDraft) -> forms.Form:
+def bound_form(step: Step, draft: EnquiryDraft) -> intake_forms.StepForm:
     return step_form(step, draft, data=draft.data.get(step.slug, {}))
 
 
@@ -79,6 +79,9 @@ def first_incomplete(draft: EnquiryDraft) -> Step | None:
     return None
 
 
+_ASKED_DIFFERENTLY = {"submitted_by_family", "representative_authority"}
+
+
 def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
     """Re-validate every step and build the enquiry; raises ``ValueError`` if incomplete."""
     cleaned: dict[str, Any] = {}
@@ -87,30 +90,11 @@ def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
         if not form.is_valid():
             raise ValueError(step.slug)
         cleaned.update(form.cleaned_data)
+    # The form fields carry the enquiry's names, except these two.
     return Enquiry(
+        **{name: cleaned[name] for name in ENQUIRY_FIELDS if name not in _ASKED_DIFFERENTLY},
         submitted_by_family=cleaned["filling_in_for"] == "family",
-        relationship=cleaned["relationship"],
         representative_authority=cleaned["authority"],
-        patient_email=cleaned["patient_email"],
-        contact_name=cleaned["contact_name"],
-        contact_email=cleaned["contact_email"],
-        contact_phone=cleaned["contact_phone"],
-        preferred_contact=cleaned["preferred_contact"],
-        contact_times=cleaned["contact_times"],
-        patient_name=cleaned["patient_name"],
-        patient_date_of_birth=cleaned["patient_date_of_birth"],
-        nhs_number=cleaned["nhs_number"],
-        current_provider=cleaned["current_provider"],
-        medical_area=cleaned["medical_area"],
-        diagnosis=cleaned["diagnosis"],
-        treatment_so_far=cleaned["treatment_so_far"],
-        treatment_plan=cleaned["treatment_plan"],
-        worries=cleaned["worries"],
-        questions=cleaned["questions"],
-        goal=cleaned["goal"],
-        decision_deadline=cleaned["decision_deadline"],
-        language=cleaned["language"],
-        interpretation_needs=cleaned["interpretation_needs"],
         consents=intake_forms.ConsentForm().consents(),
     )
 
@@ -134,7 +118,9 @@ def review_rows(draft: EnquiryDraft) -> list[dict[str, Any]]:
                 continue
             value = form.cleaned_data.get(name) if form.is_bound else None
             if isinstance(field, forms.ChoiceField) and value:
-                value = dict(field.choices).get(value, value)
+                # A flat list of (value, label) here; the stubs allow every shape Django does.
+                choices: Any = field.choices
+                value = dict(choices).get(value, value)
             elif isinstance(field, forms.BooleanField):
                 value = "Yes" if value else "No"
             elif isinstance(value, date):

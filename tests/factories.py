@@ -44,7 +44,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     def completeness(case, create, extracted, **kwargs):
         # As case_submit does: the queue's "2/4 essential" is stored on the case.
         if create:
-            from cases.records import case_completeness_refresh
+            from cases.records.completeness import case_completeness_refresh
 
             case_completeness_refresh(case)
 

@@ -16,7 +16,9 @@ def pdf_bytes(pages: int = 1, marker: str = "") -> bytes:
     if marker:
         pdf.docinfo["/Title"] = marker
     out = io.BytesIO()
-    pdf.save(out)
+    # Same arguments, same bytes: tests that upload "the same file" twice rely on it, and
+    # pikepdf would otherwise write a random /ID into each copy.
+    pdf.save(out, deterministic_id=True)
     return out.getvalue()
 
 

@@ -3,7 +3,8 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import records, workspace
+from cases import workspace
+from cases.domain.workflow import Status
 from cases.models import (
     CaseDirection,
     CaseOutcome,
@@ -12,7 +13,8 @@ from cases.models import (
     RecordRequest,
     SummarySection,
 )
-from cases.workflow import Status
+from cases.records.services import record_add
+from cases.summary.services import SectionEdit, summary_draft, summary_section_save
 from tests.factories import CaseFactory, StaffFactory, patient_case, staff_in
 from tests.records_support import pdf_bytes
 
@@ -129,7 +131,7 @@ def test_the_queue_shows_initials_completeness_and_close_deadlines(coord_client,
         patient_name="Ada Byron King",
         decision_deadline=date.today() + timedelta(days=3),
     )
-    records.record_add(
+    record_add(
         case=case,
         file=ContentFile(pdf_bytes(marker="p"), name="p.pdf"),
         category="pathology",
@@ -153,11 +155,11 @@ def test_the_queue_searches_and_filters(coord_client, coordinator):
     assert found.reference in incomplete.text
 
 
-def _queue_queries(client, count: int, coordinator) -> int:
+def _queue_queries(client, count: int, coordinator) -> tuple[int, CaptureQueriesContext]:
     for n in range(count):
         case = CaseFactory(assigned_coordinator=coordinator)
         if n % 3 == 0:
-            records.record_add(
+            record_add(
                 case=case,
                 file=ContentFile(pdf_bytes(marker=str(n)), name="x.pdf"),
                 category="lab",
@@ -259,7 +261,7 @@ def test_requesting_records_emails_a_link_and_shows_in_the_portal(
     assert "Please send the biopsy report." in portal.text
 
     with run_on_commit():
-        records.record_add(
+        record_add(
             case=case,
             file=ContentFile(pdf_bytes(marker="biopsy"), name="b.pdf"),
             category="pathology",
@@ -279,7 +281,7 @@ def _case_with_dated_records():
         ("b", "imaging_report", "2026-03-01", "CT chest"),
         ("a", "pathology", "2026-01-15", "Biopsy"),
     ]:
-        record = records.record_add(
+        record = record_add(
             case=case,
             file=ContentFile(pdf_bytes(marker=marker), name=f"{marker}.pdf"),
             category=category,
@@ -309,28 +311,26 @@ def test_drafting_fills_sections_with_a_timeline_from_document_dates(coord_clien
 
 def test_drafting_again_keeps_what_a_coordinator_wrote(coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="background")
-    workspace.summary_section_save(
+    summary_section_save(
         section=section,
-        edit=workspace.SectionEdit(
-            "Edited by hand", "reviewed", "", "not_started", section.version
-        ),
+        edit=SectionEdit("Edited by hand", "reviewed", "", "not_started", section.version),
         by=coordinator,
     )
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     assert SummarySection.objects.get(case=case, key="background").text_en == "Edited by hand"
 
 
 def test_a_second_editor_is_told_and_loses_nothing(coord_client, coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="current_concern")
     opened_at = section.version
     other = staff_in("coordinator")
-    workspace.summary_section_save(
+    summary_section_save(
         section=section,
-        edit=workspace.SectionEdit("First editor's text", "draft", "", "not_started", opened_at),
+        edit=SectionEdit("First editor's text", "draft", "", "not_started", opened_at),
         by=other,
     )
     response = coord_client.post(
@@ -354,12 +354,12 @@ def test_a_second_editor_is_told_and_loses_nothing(coord_client, coordinator):
 
 def test_a_translator_edits_only_the_chinese(staff_login, coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="background")
     translator = staff_in("translator")
-    saved = workspace.summary_section_save(
+    saved = summary_section_save(
         section=section,
-        edit=workspace.SectionEdit(
+        edit=SectionEdit(
             section.text_en, section.state_en, "背景：黑色素瘤", "draft", section.version
         ),
         by=translator,
@@ -368,9 +368,9 @@ def test_a_translator_edits_only_the_chinese(staff_login, coordinator):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        workspace.summary_section_save(
+        summary_section_save(
             section=saved,
-            edit=workspace.SectionEdit("Changed", "draft", saved.text_zh, "draft", saved.version),
+            edit=SectionEdit("Changed", "draft", saved.text_zh, "draft", saved.version),
             by=translator,
         )
     client = staff_login(translator)
@@ -383,11 +383,11 @@ def test_a_translator_edits_only_the_chinese(staff_login, coordinator):
 
 def test_every_edit_keeps_history_with_a_diff(coord_client, coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="goal")
-    workspace.summary_section_save(
+    summary_section_save(
         section=section,
-        edit=workspace.SectionEdit("A new goal line", "draft", "", "not_started", section.version),
+        edit=SectionEdit("A new goal line", "draft", "", "not_started", section.version),
         by=coordinator,
     )
     assert section.history.count() >= 2
@@ -523,7 +523,7 @@ def test_only_a_manager_reassigns(staff_login, coordinator):
 
 def test_a_translator_saves_the_chinese_in_the_browser_form(staff_login, coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="background")
     client = staff_login(staff_in("translator"))
     url = f"/admin/cases/summarysection/{section.pk}/change/"
@@ -542,14 +542,12 @@ def test_a_translator_saves_the_chinese_in_the_browser_form(staff_login, coordin
 
 def test_a_stale_translator_save_keeps_their_text(staff_login, coordinator):
     case, _ = _case_with_dated_records()
-    workspace.summary_draft(case=case, by=coordinator)
+    summary_draft(case=case, by=coordinator)
     section = SummarySection.objects.get(case=case, key="background")
     stale_version = section.version
-    workspace.summary_section_save(
+    summary_section_save(
         section=section,
-        edit=workspace.SectionEdit(
-            section.text_en, section.state_en, "别人的译文", "draft", section.version
-        ),
+        edit=SectionEdit(section.text_en, section.state_en, "别人的译文", "draft", section.version),
         by=coordinator,
     )
     client = staff_login(staff_in("translator"))
@@ -567,8 +565,8 @@ def test_a_stale_translator_save_keeps_their_text(staff_login, coordinator):
 def test_coordinators_read_only_the_audit_and_summaries_of_cases_they_may_see(
     coord_client, coordinator
 ):
+    from cases.audit import audit_log
     from cases.models import AuditEvent
-    from cases.services import audit_log
 
     theirs = CaseFactory(assigned_coordinator=staff_in("coordinator"))
     mine = CaseFactory(assigned_coordinator=coordinator)

@@ -1,7 +1,7 @@
 import pytest
 
+from cases.audit import audit_log
 from cases.models import AuditEvent
-from cases.services import audit_log
 from tests.factories import patient_case, staff_in
 
 

@@ -7,9 +7,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from cases import services
-from cases.consents import ConsentKind
+from cases.domain.consents import ConsentKind
+from cases.domain.workflow import Status
 from cases.models import Case, CaseDirection, SummarySection
-from cases.workflow import Status
 
 pytestmark = [
     pytest.mark.browser,

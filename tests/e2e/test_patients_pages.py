@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from cases.services import case_transition
-from cases.workflow import Status
+from cases.domain.workflow import Status
+from cases.transitions import case_transition
 from tests.e2e.conftest import axe_violations
 from tests.factories import MembershipFactory, patient_case
 
@@ -120,7 +120,7 @@ def test_a_helper_sees_the_minimum(page):
 
 def test_someone_elses_invitation_and_a_typed_reference(page, live_server):
     case, membership = patient_case()
-    from cases import family
+    from cases.family import services as family
 
     invitation = family.invitation_send(
         case=case, email="son@example.org", can_view_all_records=False, invited_by=None

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import AuditEvent, Invitation, Membership
+from cases.records.services import record_add
 from tests.factories import UserFactory, patient_case
 
 pytestmark = pytest.mark.django_db
@@ -151,13 +152,12 @@ def test_a_bad_address_is_refused_clearly(client, patient):
 def test_an_expired_invitee_cannot_fetch_records(client, patient, mailoutbox, run_on_commit):
     from django.core.files.base import ContentFile
 
-    from cases import records
     from tests.records_support import pdf_bytes
 
     case, membership = patient
     with run_on_commit():
         _invite(client, case)
-        record = records.record_add(
+        record = record_add(
             case=case,
             file=ContentFile(pdf_bytes(), name="scan.pdf"),
             category="lab",

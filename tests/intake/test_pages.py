@@ -2,9 +2,9 @@
 
 import pytest
 
+from cases.domain.preparation import PREPARATION_QUESTIONS
+from cases.domain.workflow import Status
 from cases.models import MedicalDirection
-from cases.selectors import PREPARATION_QUESTIONS
-from cases.workflow import Status
 from intake import guidance
 from intake.context_processors import tel_href
 from tests.factories import patient_case

@@ -1,7 +1,7 @@
 import pytest
 
+from cases.domain.workflow import Status
 from cases.models import AuditEvent, CaseEvent, Membership
-from cases.workflow import Status
 from tests.factories import MembershipFactory, UserFactory, patient_case
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.services import case_transition
-from cases.workflow import Status
+from cases.domain.workflow import Status
+from cases.transitions import case_transition
 from intake.progress import case_progress
 from tests.factories import patient_case
 

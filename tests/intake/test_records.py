@@ -2,9 +2,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 
-from cases import records
+from cases.domain.workflow import Status
 from cases.models import AuditEvent, Membership, Record
-from cases.workflow import Status
+from cases.records.processing import MAX_CHECK_ATTEMPTS, record_process
+from cases.records.selectors import case_checklist
+from cases.records.services import record_add
 from tests.factories import MembershipFactory, StaffFactory, UserFactory, patient_case
 from tests.records_support import jpeg_bytes, pdf_bytes, upload
 
@@ -175,7 +177,7 @@ def test_an_interrupted_upload_stores_nothing_and_loses_nothing(client, patient,
 
 def test_an_upload_answers_a_records_request(client, patient, run_on_commit):
     case, _ = patient
-    from cases.services import case_transition
+    from cases.transitions import case_transition
 
     coordinator = StaffFactory()
     case_transition(case=case, to=Status.TRIAGE, actor=coordinator)
@@ -189,7 +191,7 @@ def test_an_upload_answers_a_records_request(client, patient, run_on_commit):
 
 def test_the_checklist_follows_the_records(client, patient, run_on_commit):
     case, _ = patient  # cancer: pathology, imaging report, treatment history, letter
-    before = {item.category: item.present for item in records.case_checklist(case)}
+    before = {item.category: item.present for item in case_checklist(case)}
     assert before == {
         "diagnosis_letter": False,
         "imaging_report": False,
@@ -198,7 +200,7 @@ def test_the_checklist_follows_the_records(client, patient, run_on_commit):
     }
     with run_on_commit():
         _post(client, case, [upload("path.pdf", pdf_bytes(marker="p"))], category="pathology")
-    after = {item.category: item.present for item in records.case_checklist(case)}
+    after = {item.category: item.present for item in case_checklist(case)}
     assert after["pathology"] is True
     page = client.get(f"/my/cases/{case.reference}/")
     assert 'Pathology or biopsy report — <span class="checklist-state">uploaded' in page.text
@@ -211,13 +213,13 @@ def two_records(run_on_commit):
         case=case, role=Membership.Role.CONTRIBUTOR, can_view_all_records=False
     )
     with run_on_commit():
-        mine = records.record_add(
+        mine = record_add(
             case=case,
             file=ContentFile(pdf_bytes(marker="patient"), name="patient.pdf"),
             category="lab",
             uploaded_by=patient_membership.user,
         ).record
-        theirs = records.record_add(
+        theirs = record_add(
             case=case,
             file=ContentFile(pdf_bytes(marker="family"), name="family.pdf"),
             category="lab",
@@ -318,16 +320,16 @@ def test_a_refused_file_can_be_sent_again(client, patient, run_on_commit):
 
 def test_a_file_that_keeps_stopping_the_checker_is_given_up_on(patient, settings):
     case, _membership = patient
-    record = records.record_add(
+    record = record_add(
         case=case,
         file=ContentFile(pdf_bytes(marker="stuck"), name="stuck.pdf"),
         category="lab",
         run_checks=False,
     ).record
     Record.objects.filter(pk=record.pk).update(
-        state=Record.State.CHECKING, attempts=records.MAX_CHECK_ATTEMPTS
+        state=Record.State.CHECKING, attempts=MAX_CHECK_ATTEMPTS
     )
-    records.record_process(record_id=record.pk)
+    record_process(record_id=record.pk)
     record.refresh_from_db()
     assert record.state == Record.State.REJECTED
     assert "could not finish checking" in record.rejection_reason

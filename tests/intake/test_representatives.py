@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from cases.consents import CURRENT, ON_BEHALF, ConsentKind
+from cases.domain.consents import CURRENT, ON_BEHALF, ConsentKind
+from cases.domain.workflow import Status
 from cases.models import AuditEvent, Case, Consent, Membership, Notification
-from cases.workflow import Status
 from tests.intake.journey import ANSWERS, walk_wizard
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.sessions.models import Session
 
-from cases.consents import CURRENT, ConsentKind
+from cases.domain.consents import CURRENT, ConsentKind
+from cases.domain.workflow import Status
 from cases.models import AuditEvent, Case, Consent, Membership, Notification
-from cases.workflow import Status
 from intake.models import EnquiryDraft
 from tests.intake.journey import ANSWERS, walk_wizard
 

@@ -4,6 +4,7 @@ import pytest
 from kombu import Connection
 
 from cases.models import Notification
+from cases.records.services import record_add
 from cases.tasks import notification_send
 from tests.factories import patient_case
 
@@ -68,17 +69,16 @@ def test_a_hostile_file_does_not_stop_the_worker_checking_the_next(
 ):
     from django.core.files.base import ContentFile
 
-    from cases import records
     from cases.models import Record
     from cases.tasks import record_check
     from tests.records_support import pdf_bytes
 
     case, _membership = patient_case()
     bomb = b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>" * 50
-    hostile = records.record_add(
+    hostile = record_add(
         case=case, file=ContentFile(bomb, name="x.png"), category="other", run_checks=False
     ).record
-    good = records.record_add(
+    good = record_add(
         case=case, file=ContentFile(pdf_bytes(2), name="ok.pdf"), category="lab", run_checks=False
     ).record
     with Connection(broker_url) as connection:

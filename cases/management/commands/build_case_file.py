@@ -7,7 +7,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import casefile, reference
+from cases.access import sharing_consent_active
+from cases.casefile.identifiers import identifier_scan
+from cases.casefile.render import case_file_build
+from cases.domain import reference
 from cases.models import Case, CaseFile
 
 
@@ -25,9 +28,9 @@ class Command(BaseCommand):
         if case is None:
             raise CommandError(f"No case with the reference {ref!r}.")
         if variant == CaseFile.Variant.PARTNER:
-            if not casefile.sharing_consent_active(case):
+            if not sharing_consent_active(case):
                 raise CommandError("Refused: the patient has not given consent to sharing.")
-            hits = casefile.identifier_scan(case)
+            hits = identifier_scan(case)
             if hits:
                 raise CommandError(
                     f"Refused: {len(hits)} possible identifier(s) in the summary, e.g. a "
@@ -35,7 +38,7 @@ class Command(BaseCommand):
                 )
         output = output or Path.cwd() / f"{case.reference}-{variant}.pdf"
         started = time.monotonic()
-        built = casefile.case_file_build(case, variant, output.resolve())
+        built = case_file_build(case, variant, output.resolve())
         seconds = time.monotonic() - started
         self.stdout.write(f"{output.resolve()}  {built.page_count} pages  {seconds:.2f} s")
         for item in built.excluded:

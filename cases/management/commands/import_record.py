@@ -8,8 +8,10 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import records, reference
+from cases.domain import reference
 from cases.models import Case, RecordCategory
+from cases.records.processing import record_process
+from cases.records.services import record_add
 
 
 class Command(BaseCommand):
@@ -33,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a file.")
         with path.open("rb") as handle:
             upload = File(handle, name=path.name)
-            result = records.record_add(
+            result = record_add(
                 case=case,
                 file=upload,
                 category=category,
@@ -45,7 +47,10 @@ class Command(BaseCommand):
             raise CommandError(result.error)
         if result.duplicate_of is not None:
             raise CommandError(result.message)
-        record = records.record_process(record_id=result.record.pk)
+        assert result.record is not None  # neither an error nor a duplicate: it was stored
+        record = record_process(record_id=result.record.pk)
+        if record is None:
+            raise CommandError("Someone else is checking this record already.")
         if record.state != record.State.READY:
             raise CommandError(f"Rejected: {record.rejection_reason}")
         pages = f", {record.page_count} pages" if record.page_count else ""

@@ -18,9 +18,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
-from cases.consents import Authority, ConsentKind
+from cases.domain.consents import Authority, ConsentKind
+from cases.domain.enquiry import Enquiry
+from cases.domain.workflow import Status
 from cases.models import Case, Goal, MedicalArea
-from cases.workflow import Status
+from cases.transitions import case_transition
 
 COORDINATOR = "coordinator"
 STAFF = {COORDINATOR: "coordinator", "translator": "translator", "manager": "manager"}
@@ -130,7 +132,7 @@ class Command(BaseCommand):
 
     def _create_case(self, spec: dict, coordinator) -> Case:
         family = spec.get("family", False)
-        enquiry = services.Enquiry(
+        enquiry = Enquiry(
             submitted_by_family=family,
             relationship="Mother" if family else "",
             representative_authority=Authority.PARENTAL if family else "",
@@ -164,5 +166,5 @@ class Command(BaseCommand):
         case.assigned_coordinator = coordinator
         case.save(update_fields=["assigned_coordinator"])
         for status in spec["path"]:
-            services.case_transition(case=case, to=status, actor=coordinator)
+            case_transition(case=case, to=status, actor=coordinator)
         return case

@@ -1,0 +1,130 @@
+"""The read-only tables on a case page: members, consents, history, records, notes."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from cases import access
+from cases.models import (
+    CaseDirection,
+    CaseEvent,
+    Consent,
+    InternalNote,
+    Membership,
+    Record,
+    RecordRequest,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Membership
+    verbose_name_plural = "members and grants"
+    readonly_fields = ("user", "role", "can_view_all_records", "created_at", "revoked_at")
+    fields = readonly_fields
+
+
+class ConsentInline(ReadOnlyInline):
+    model = Consent
+    readonly_fields = (
+        "kind",
+        "text_version",
+        "text_sha256",
+        "given_by",
+        "given_at",
+        "withdrawn_at",
+    )
+    fields = readonly_fields
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    verbose_name = "status change"
+    verbose_name_plural = "status history"
+    readonly_fields = ("at", "from_status", "to_status", "actor", "note")
+    fields = readonly_fields
+
+
+class RecordRequestInline(ReadOnlyInline):
+    model = RecordRequest
+    verbose_name_plural = "record requests"
+    readonly_fields = ("created_at", "requested_by", "message", "answered_at")
+    fields = readonly_fields
+
+
+class CaseDirectionInline(ReadOnlyInline):
+    model = CaseDirection
+    verbose_name_plural = "confirmed China medical directions"
+    readonly_fields = (
+        "direction",
+        "high_risk_caution",
+        "rationale",
+        "confirmed_by",
+        "confirmed_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description="Caution")
+    def high_risk_caution(self, obj: CaseDirection) -> str:
+        return obj.direction.cautions if obj.direction.high_risk else "—"
+
+
+class RecordInline(ReadOnlyInline):
+    model = Record
+    readonly_fields = (
+        "preview",
+        "category",
+        "document_date",
+        "original_name",
+        "state",
+        "rejection_reason",
+        "uploaded_by",
+        "download",
+    )
+    # Only the "checked: no identifiers" box is editable.
+    fields = (*readonly_fields, "cleared_for_partner")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Only the "checked: no identifiers" box is editable here.
+        return access.can_clear_records(request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    @admin.display(description="")
+    def preview(self, obj: Record) -> str:
+        if obj.state != Record.State.READY or not obj.thumbnail:
+            return "—"
+        url = reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "thumbnail"])
+        return format_html('<img src="{}" alt="" width="56" loading="lazy">', url)
+
+    @admin.display(description="File")
+    def download(self, obj: Record) -> str:
+        if obj.state != Record.State.READY:
+            return "—"
+        url = reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "file"])
+        return format_html('<a href="{}">Download</a>', url)
+
+
+class InternalNoteInline(admin.StackedInline):
+    model = InternalNote
+    extra = 1
+    can_delete = False
+    verbose_name_plural = "internal notes (never shown to the patient)"
+    fields = ["text", "author", "created_at"]
+    readonly_fields = ("author", "created_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

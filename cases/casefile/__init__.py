@@ -1,0 +1,1 @@
+"""Case files: the PDF a review is done from, in an internal and a partner variant."""

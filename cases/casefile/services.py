@@ -1,0 +1,121 @@
+"""Case files: asking for one, giving up on a stalled one, approving and releasing.
+
+Two variants: ``internal`` (everything) and ``partner`` (pseudonymised for the China-side
+review). The rendering itself runs in the worker (``cases.casefile.build``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cases.access import sharing_consent_active
+from cases.audit import audit_log
+from cases.casefile.identifiers import identifier_scan
+from cases.models import AuditEvent, Case, CaseFile
+from cases.tasks import generate_case_file
+from medchina.celery import HARD_TIME_LIMIT
+
+
+class CaseFileRefused(ValidationError):
+    """The case file cannot be made yet; the message says what to do first."""
+
+
+def case_file_request(*, case: Case, variant: str, by: User, regenerate: bool = False) -> CaseFile:
+    """Queue a case file. Asking again while one is queued or ready returns that one.
+
+    ``regenerate`` makes a new version even when a ready one exists.
+    """
+    if variant == CaseFile.Variant.PARTNER:
+        if not sharing_consent_active(case):
+            raise CaseFileRefused(
+                "The patient has not given consent to share a case file with China-side "
+                "reviewers. Ask them to give it on their case page first."
+            )
+        unresolved = identifier_scan(case)
+        if unresolved:
+            raise CaseFileRefused(
+                f"The summary still has {len(unresolved)} possible identifier(s) (for "
+                f"example a {unresolved[0].kind} in {unresolved[0].section}). Remove them "
+                "from the text or mark them as acceptable first."
+            )
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        latest = case.case_files.filter(variant=variant).order_by("-version").first()
+        if latest and _stalled(latest):
+            # Its worker died mid-render; the redelivered task cannot claim it again.
+            case_file_give_up(case_file_id=latest.pk, error="the render was interrupted")
+            latest.refresh_from_db()
+        if latest and (
+            latest.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING}
+            or (latest.state == CaseFile.State.READY and not regenerate)
+        ):
+            return latest
+        version = (
+            case.case_files.filter(variant=variant).aggregate(v=Max("version"))["v"] or 0
+        ) + 1
+        case_file = CaseFile.objects.create(
+            case=case, variant=variant, version=version, requested_by=by
+        )
+        audit_log(
+            action=AuditEvent.Action.CASE_FILE_REQUESTED,
+            actor=by,
+            case=case,
+            target=str(case_file.public_id),
+            variant=variant,
+            version=version,
+        )
+        transaction.on_commit(lambda: generate_case_file.delay(case_file.pk))
+    return case_file
+
+
+def _stalled(case_file: CaseFile) -> bool:
+    return (
+        case_file.state == CaseFile.State.RENDERING
+        and case_file.started_at is not None
+        and (timezone.now() - case_file.started_at).total_seconds() > HARD_TIME_LIMIT
+    )
+
+
+def case_file_give_up(*, case_file_id: int, error: str) -> None:
+    """After the last retry of a fault on our side, say so on the row."""
+    CaseFile.objects.filter(
+        pk=case_file_id, state__in=[CaseFile.State.QUEUED, CaseFile.State.RENDERING]
+    ).update(
+        state=CaseFile.State.FAILED,
+        finished_at=timezone.now(),
+        last_error=(
+            "The case file could not be written because of a problem on our side "
+            f"({error[:200]}). Nothing else is affected; try Regenerate later."
+        ),
+    )
+
+
+def case_file_approve(*, case_file: CaseFile, by: User) -> None:
+    if case_file.variant != CaseFile.Variant.PARTNER or case_file.state != CaseFile.State.READY:
+        raise ValidationError("Only a ready partner case file can be approved.")
+    case_file.approved_by = by
+    case_file.approved_at = timezone.now()
+    case_file.save(update_fields=["approved_by", "approved_at"])
+    audit_log(
+        action=AuditEvent.Action.CASE_FILE_APPROVED,
+        actor=by,
+        case=case_file.case,
+        target=str(case_file.public_id),
+    )
+
+
+def case_file_release(*, case_file: CaseFile, by: User) -> None:
+    if case_file.variant != CaseFile.Variant.INTERNAL or case_file.state != CaseFile.State.READY:
+        raise ValidationError("Only a ready internal case file can be released to the patient.")
+    case_file.released_at = timezone.now()
+    case_file.save(update_fields=["released_at"])
+    audit_log(
+        action=AuditEvent.Action.CASE_FILE_RELEASED,
+        actor=by,
+        case=case_file.case,
+        target=str(case_file.public_id),
+    )

@@ -1,0 +1,1 @@
+"""Family members who help with a case: invitations and grants."""

@@ -1,0 +1,50 @@
+"""The ``cases`` app's models, one module per area; ``from cases.models import X`` works
+for every model and for the domain vocabulary fields use."""
+
+from cases.domain.enquiry import ContactMethod, Goal, MedicalArea
+from cases.domain.records import UPLOADER_CATEGORIES, RecordCategory
+from cases.domain.summary import TextState
+from cases.models.audit import AppendOnlyQuerySet, AuditEvent, Notification
+from cases.models.case import (
+    Case,
+    CaseEvent,
+    Consent,
+    InternalNote,
+    Invitation,
+    Membership,
+    RecordRequest,
+)
+from cases.models.casefile import CaseFile, IdentifierResolution, _case_file_path
+from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
+from cases.models.record import Record, RecordQuerySet, _record_path
+from cases.models.summary import SummarySection
+
+# Migrations 0001 and 0004 name the upload_to functions as cases.models.<name>.
+__migration_names__ = (_case_file_path, _record_path)
+
+__all__ = [
+    "UPLOADER_CATEGORIES",
+    "AppendOnlyQuerySet",
+    "AuditEvent",
+    "Case",
+    "CaseDirection",
+    "CaseEvent",
+    "CaseFile",
+    "CaseOutcome",
+    "Consent",
+    "ContactMethod",
+    "Goal",
+    "IdentifierResolution",
+    "InternalNote",
+    "Invitation",
+    "MedicalArea",
+    "MedicalDirection",
+    "Membership",
+    "Notification",
+    "Record",
+    "RecordCategory",
+    "RecordQuerySet",
+    "RecordRequest",
+    "SummarySection",
+    "TextState",
+]

@@ -1,0 +1,134 @@
+"""The append-only audit trail and the e-mails we owe people."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from cases.models.case import Case
+
+User = settings.AUTH_USER_MODEL
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("audit events are append-only")
+
+    def delete(self):
+        raise TypeError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only: who did what to which case, record or file, when and from where.
+
+    Holds identifiers and action names only — never health data.
+    """
+
+    class Action(models.TextChoices):
+        CASE_SUBMITTED = "case.submitted", "Case submitted"
+        CASE_VIEWED = "case.viewed", "Case viewed"
+        CASE_STATUS_CHANGED = "case.status_changed", "Status changed"
+        CONSENT_GIVEN = "consent.given", "Consent given"
+        CONSENT_WITHDRAWN = "consent.withdrawn", "Consent withdrawn"
+        SIGN_IN_LINK_SENT = "sign_in.link_sent", "Sign-in link sent"
+        SIGNED_IN = "sign_in.signed_in", "Signed in"
+        PREPARATION_UPDATED = "case.preparation_updated", "Preparation checklist updated"
+        RECORD_UPLOADED = "record.uploaded", "Record uploaded"
+        RECORD_CHECKED = "record.checked", "Record checked"
+        RECORD_VIEWED = "record.viewed", "Record viewed"
+        RECORD_DOWNLOADED = "record.downloaded", "Record downloaded"
+        INVITATION_SENT = "invitation.sent", "Family invitation sent"
+        INVITATION_ACCEPTED = "invitation.accepted", "Family invitation accepted"
+        INVITATION_REVOKED = "invitation.revoked", "Family invitation cancelled"
+        ACCESS_GRANTED = "access.granted", "Family access changed"
+        ACCESS_REVOKED = "access.revoked", "Family access removed"
+        RECORDS_REQUESTED = "records.requested", "Records requested"
+        SUMMARY_DRAFTED = "summary.drafted", "Summary drafted"
+        SUMMARY_EDITED = "summary.edited", "Summary section edited"
+        DIRECTION_CONFIRMED = "direction.confirmed", "Direction confirmed"
+        OUTCOME_RELEASED = "outcome.released", "Outcome released"
+        CASE_ASSIGNED = "case.assigned", "Case assigned"
+        CASE_FILE_REQUESTED = "case_file.requested", "Case file requested"
+        CASE_FILE_DOWNLOADED = "case_file.downloaded", "Case file downloaded"
+        CASE_FILE_APPROVED = "case_file.approved", "Partner case file approved"
+        CASE_FILE_RELEASED = "case_file.released", "Case file released to the patient"
+        IDENTIFIER_RESOLVED = "identifier.resolved", "Possible identifier accepted"
+        RECORD_CLEARED = "record.cleared", "Record checked for identifiers"
+        NOTE_ADDED = "note.added", "Internal note added"
+        PATIENT_CONFIRMATION_SENT = (
+            "patient.confirmation_sent",
+            "Patient asked to confirm a representative's enquiry",
+        )
+        PATIENT_CONFIRMED = "patient.confirmed", "Patient confirmed a representative's enquiry"
+        PATIENT_DISOWNED = "patient.disowned", "Patient said they did not agree to the enquiry"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    target = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["case", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit events are append-only")
+
+
+class Notification(models.Model):
+    """An e-mail we owe someone. Carries a reference and a link, never health data."""
+
+    class Kind(models.TextChoices):
+        CASE_RECEIVED = "case_received", "Case received"
+        SIGN_IN_LINK = "sign_in_link", "Sign-in link"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        INVITATION = "invitation", "Family invitation"
+        RECORDS_REQUESTED = "records_requested", "Records requested"
+        OUTCOME_AVAILABLE = "outcome_available", "Outcome available"
+        PATIENT_CONFIRMATION = "patient_confirmation", "Patient asked to confirm"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    to_email = models.EmailField()
+    # When set, the e-mail carries a fresh single-use sign-in link for this person, made
+    # at send time so no token is ever stored.
+    sign_in_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    # Where the link lands; a path on our own site, never anything about the case.
+    next_path = models.CharField(max_length=200, blank=True)
+    # A scoped sign-in token (e.g. one invitation) instead of a general one.
+    token_scope = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.state}"

@@ -1,0 +1,101 @@
+"""Uploaded records: one row per document, files in private storage."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from cases.domain.records import RecordCategory
+from cases.models.case import Case
+
+User = settings.AUTH_USER_MODEL
+
+
+def _record_path(record: Record, filename: str) -> str:
+    # Server-chosen names only: the uploader's file name never reaches the file system.
+    return f"records/{record.public_id}/{filename}"
+
+
+class RecordQuerySet(models.QuerySet["Record"]):
+    """The filters that say which records count, written once."""
+
+    def kept(self) -> RecordQuerySet:
+        """Everything except refused files: what the case has, or will have once checked."""
+        return self.exclude(state=Record.State.REJECTED)
+
+    def provided(self) -> RecordQuerySet:
+        """Kept records the patient's side provided (not the reviewer's opinion)."""
+        return self.kept().exclude(category=RecordCategory.REVIEWER_OPINION)
+
+    def timeline(self) -> RecordQuerySet:
+        """Provided records with a document date, oldest first: the case's timeline."""
+        return self.provided().filter(document_date__isnull=False)
+
+    def pending(self) -> RecordQuerySet:
+        """Received and not yet through the checks."""
+        return self.filter(state__in=[Record.State.RECEIVED, Record.State.CHECKING])
+
+    def ready(self) -> RecordQuerySet:
+        return self.filter(state=Record.State.READY)
+
+
+class Record(models.Model):
+    """One uploaded document. Files live in private storage under server-made names."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received — being checked"
+        CHECKING = "checking", "Being checked"
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Not accepted"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
+    uploaded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploaded_records"
+    )
+    category = models.CharField(max_length=30, choices=RecordCategory.choices)
+    document_date = models.DateField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    # Shown to people (escaped by templates), never used as a path.
+    original_name = models.CharField(max_length=255)
+    original = models.FileField(upload_to=_record_path, max_length=200)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    sniffed_type = models.CharField(max_length=100, blank=True)
+    derivative = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    derivative_type = models.CharField(max_length=100, blank=True)
+    thumbnail = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    preview = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.RECEIVED, db_index=True
+    )
+    rejection_reason = models.TextField(blank=True)
+    # Letters and scans carry names and numbers; only a coordinator who has checked (or
+    # redacted) a record lets its pages into the partner case file.
+    cleared_for_partner = models.BooleanField(
+        "checked: no identifiers",
+        default=False,
+        help_text="The content has no patient identifiers and may go into the partner file.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["case", "sha256"], name="one_copy_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.case_id})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in {self.State.RECEIVED, self.State.CHECKING}

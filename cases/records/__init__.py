@@ -1,0 +1,1 @@
+"""Records: uploads, their checks, and what a case still lacks."""

@@ -1,0 +1,124 @@
+"""Checking a received record in the worker, and storing what the checks produce."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cases.audit import audit_log
+from cases.models import AuditEvent, Record, RecordCategory
+from cases.records import checks
+from cases.records.completeness import case_completeness_refresh
+from cases.records.files import scratch_dir
+
+MAX_CHECK_ATTEMPTS = 5
+TOO_HARD = (
+    "We could not finish checking this file: it took too long or stopped our checker. "
+    'Please try a smaller copy — for example a PDF saved again with "Print to PDF", '
+    "or a photo instead of a scan."
+)
+
+
+class CheckFailed(Exception):
+    """A fault on our side (disk, storage) worth trying again; the file is not to blame."""
+
+
+def record_process(*, record_id: int, final_attempt: bool = True) -> Record | None:
+    """Run the content checks on one received record and store what they produce.
+
+    Claims the row first (received → checking) so a redelivered task does nothing.
+    A file the checks refuse becomes ``rejected`` with the reason; a fault on our side
+    raises ``CheckFailed`` so the task can retry, and on the final attempt the record is
+    rejected with a reason that asks the uploader to try again — the original is kept.
+    """
+    claimed = Record.objects.filter(
+        pk=record_id, state__in=[Record.State.RECEIVED, Record.State.CHECKING]
+    ).update(state=Record.State.CHECKING, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    record = Record.objects.get(pk=record_id)
+    if record.attempts > MAX_CHECK_ATTEMPTS:
+        # Redelivered again and again: the file keeps stopping the worker. Stop trying.
+        return _reject(record, TOO_HARD)
+    workdir = Path(tempfile.mkdtemp(prefix="record-", dir=scratch_dir()))
+    try:
+        source = workdir / "source"
+        with record.original.open("rb") as original, source.open("wb") as copy:
+            shutil.copyfileobj(original, copy, length=1024 * 1024)
+        try:
+            checked = checks.record_check(source, workdir / "out")
+        except checks.RecordRejected as rejected:
+            return _reject(record, rejected.reason)
+        except SoftTimeLimitExceeded:
+            return _reject(record, TOO_HARD)
+        _store_outputs(record, checked)
+    except OSError as error:
+        record.last_error = f"{type(error).__name__}: {error}"[:300]
+        if not final_attempt:
+            record.state = Record.State.RECEIVED
+            record.save(update_fields=["state", "last_error"])
+            raise CheckFailed(record.last_error) from error
+        return _reject(
+            record,
+            "We could not check this file because of a problem on our side. Nothing is "
+            "wrong with your file as far as we know: please upload it again later.",
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return record
+
+
+def _reject(record: Record, reason: str) -> Record:
+    record.state = Record.State.REJECTED
+    record.rejection_reason = reason
+    record.checked_at = timezone.now()
+    record.save(update_fields=["state", "rejection_reason", "checked_at", "last_error"])
+    case_completeness_refresh(record.case)
+    audit_log(
+        action=AuditEvent.Action.RECORD_CHECKED,
+        case=record.case,
+        target=str(record.public_id),
+        result="rejected",
+    )
+    return record
+
+
+def _store_outputs(record: Record, checked: checks.CheckedRecord) -> None:
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "application/pdf": "pdf",
+        "application/dicom": "dcm",
+    }.get(checked.derivative_type, "bin")
+    with transaction.atomic():
+        with checked.derivative.open("rb") as handle:
+            record.derivative.save(f"derivative.{extension}", File(handle), save=False)
+        with checked.thumbnail.open("rb") as handle:
+            record.thumbnail.save("thumbnail.jpg", File(handle), save=False)
+        if checked.preview is not None:
+            with checked.preview.open("rb") as handle:
+                record.preview.save("preview.jpg", File(handle), save=False)
+        record.sniffed_type = checked.sniffed_type
+        record.derivative_type = checked.derivative_type
+        record.page_count = checked.page_count
+        record.metadata = checked.metadata
+        record.state = Record.State.READY
+        record.rejection_reason = ""
+        record.last_error = ""
+        record.checked_at = timezone.now()
+        if checked.kind == "dicom" and record.category == RecordCategory.OTHER:
+            record.category = RecordCategory.IMAGING_STUDY
+        record.save()
+        audit_log(
+            action=AuditEvent.Action.RECORD_CHECKED,
+            case=record.case,
+            target=str(record.public_id),
+            result="ready",
+        )

@@ -1,0 +1,223 @@
+"""Records: adding uploads to a case (one by one, or photos combined into one PDF)."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from cases.audit import audit_log
+from cases.domain.records import original_name_clean
+from cases.domain.workflow import Status
+from cases.models import AuditEvent, Case, CaseEvent, Record
+from cases.records import checks
+from cases.records.completeness import case_completeness_refresh
+from cases.records.files import scratch_dir
+from cases.records.selectors import case_storage_used, record_limits
+from cases.tasks import record_check
+from cases.transitions import case_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
+
+
+@dataclass
+class AddResult:
+    name: str
+    record: Record | None = None
+    duplicate_of: Record | None = None
+    error: str = ""
+    # False for a helper who may see only their own uploads: a duplicate of someone
+    # else's record must not tell them what is on the case, or when it came.
+    reveal_duplicates: bool = True
+
+    @property
+    def message(self) -> str:
+        if self.error:
+            return self.error
+        if self.duplicate_of is not None and not self.reveal_duplicates:
+            return f"{self.name} is already on this case, so we did not store it twice."
+        if self.duplicate_of is not None:
+            return (
+                f"{self.name} was already uploaded on "
+                f"{self.duplicate_of.created_at:%-d %B %Y}, so we did not store it twice."
+            )
+        return f"{self.name} was received. We are checking it now."
+
+
+def _sha256(file: UploadedFile | File) -> str:
+    known = getattr(file, "sha256", None)
+    if known:
+        return known
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def record_add(
+    *,
+    case: Case,
+    file: UploadedFile | File,
+    category: str,
+    uploaded_by=None,
+    document_date: date | None = None,
+    description: str = "",
+    request: HttpRequest | None = None,
+    run_checks: bool = True,
+) -> AddResult:
+    """Store one upload as a received record and queue its checks.
+
+    Refuses (with a message, storing nothing) a file over the size limit, one that
+    would pass the case's quota, or content already on the case. ``run_checks=False``
+    leaves the checks to the caller (the import command runs them synchronously).
+    """
+    name = original_name_clean(getattr(file, "name", "") or "")
+    size = file.size or 0
+    limits = record_limits()
+    if size == 0:
+        return AddResult(name, error=f"{name} is empty (0 bytes). Please choose the file again.")
+    if size > limits.max_file_size:
+        return AddResult(
+            name,
+            error=f"{name} is {filesizeformat(size)}, over the limit of "
+            f"{limits.max_file_size_label} a file. Split a long PDF, or send a "
+            "smaller copy.",
+        )
+    sha256 = _sha256(file)
+    with transaction.atomic():
+        # Lock the case row so two uploads at once cannot both slip under the quota.
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        existing = Record.objects.filter(case=case, sha256=sha256).first()
+        if existing is not None and existing.state == Record.State.REJECTED:
+            # Sending a refused file again is a new attempt (the refusal may have been a
+            # fault on our side); the old attempt stays in the audit trail.
+            for stored in (existing.original, existing.derivative, existing.thumbnail):
+                if stored:
+                    stored.delete(save=False)
+            existing.delete()
+            existing = None
+        if existing is not None:
+            return AddResult(name, duplicate_of=existing)
+        if case_storage_used(case) + size > limits.case_quota:
+            return AddResult(
+                name,
+                error=f"{name} would take this case over its limit of "
+                f"{limits.case_quota_label}. Please send only the most relevant records, "
+                "or ask your coordinator.",
+            )
+        record = Record(
+            case=case,
+            uploaded_by=uploaded_by if uploaded_by and uploaded_by.is_authenticated else None,
+            category=category,
+            document_date=document_date,
+            description=description.strip(),
+            original_name=name,
+            size=size,
+            sha256=sha256,
+        )
+        try:
+            with transaction.atomic():
+                record.original.save("original", file, save=False)
+                record.save()
+        except IntegrityError:
+            record.original.delete(save=False)
+            existing = Record.objects.get(case=case, sha256=sha256)
+            return AddResult(name, duplicate_of=existing)
+        audit_log(
+            action=AuditEvent.Action.RECORD_UPLOADED,
+            actor=record.uploaded_by,
+            case=case,
+            target=str(record.public_id),
+            request=request,
+            category=category,
+            size=size,
+        )
+        if record.uploaded_by and not record.uploaded_by.is_staff:
+            Case.objects.filter(pk=case.pk).update(last_patient_activity_at=timezone.now())
+            case.record_requests.filter(answered_at__isnull=True).update(answered_at=timezone.now())
+            _leave_awaiting_records(case=case, actor=record.uploaded_by)
+        case_completeness_refresh(case)
+        if run_checks:
+            transaction.on_commit(lambda: record_check.delay(record.pk))
+    return AddResult(name, record=record)
+
+
+def _leave_awaiting_records(*, case: Case, actor: User) -> None:
+    """New records answer a request for records: the case goes back where it was."""
+    case.refresh_from_db(fields=["status"])
+    if case.status != Status.AWAITING_RECORDS:
+        return
+    last = (
+        CaseEvent.objects.filter(case=case, to_status=Status.AWAITING_RECORDS)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    back_to = last.from_status if last and last.from_status else Status.TRIAGE
+    case_transition(
+        case=case, to=back_to, actor=actor, note="New records uploaded.", by_patient=False
+    )
+
+
+def record_add_photos_as_one(
+    *,
+    case: Case,
+    files: list[UploadedFile],
+    category: str,
+    uploaded_by=None,
+    document_date: date | None = None,
+    description: str = "",
+    request: HttpRequest | None = None,
+) -> AddResult:
+    """Photos of the pages of one letter, combined (in order) into one PDF record."""
+    first = original_name_clean(getattr(files[0], "name", "") or "photos")
+    name = f"{first.rsplit('.', 1)[0]} and {len(files) - 1} more (combined).pdf"
+    with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
+        paths = []
+        for number, upload in enumerate(files):
+            path = Path(folder) / f"photo-{number}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            paths.append(path)
+        combined = Path(folder) / "combined.pdf"
+        try:
+            checks.images_to_pdf(paths, combined)
+        except checks.RecordRejected as rejected:
+            return AddResult(name, error=f"The photos could not be combined. {rejected.reason}")
+        with combined.open("rb") as handle:
+            return record_add(
+                case=case,
+                file=File(handle, name=name),
+                category=category,
+                uploaded_by=uploaded_by,
+                document_date=document_date,
+                description=description,
+                request=request,
+            )
+
+
+def record_clear_for_partner(
+    *, record: Record, by: User, request: HttpRequest | None = None
+) -> None:
+    """Store a coordinator's "checked: no identifiers" decision on a record, audited."""
+    record.save(update_fields=["cleared_for_partner"])
+    audit_log(
+        action=AuditEvent.Action.RECORD_CLEARED,
+        actor=by,
+        case=record.case,
+        target=str(record.public_id),
+        request=request,
+        cleared=record.cleared_for_partner,
+    )

@@ -1,0 +1,1 @@
+"""The bilingual case summary coordinators draft and translators translate."""

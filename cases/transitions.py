@@ -1,0 +1,109 @@
+"""Status changes: the one function that moves a case, checks the workflow table and
+records the event, the audit row and the e-mail in one transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cases.access import case_manager_emails, sharing_consent_active
+from cases.audit import audit_log
+from cases.domain.workflow import NOTE_REQUIRED, PATIENT_TRANSITIONS, Status, can_transition
+from cases.models import AuditEvent, Case, CaseEvent, Notification
+from cases.notifications import notification_queue
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
+
+
+class TransitionNotAllowed(ValidationError):
+    pass
+
+
+def case_transition(
+    *,
+    case: Case,
+    to: str,
+    actor: User | None,
+    note: str = "",
+    request: HttpRequest | None = None,
+    by_patient: bool = False,
+    notify: bool = True,
+) -> Case:
+    """Move a case to another status, if the workflow allows it, and record why.
+
+    Re-reads the case under a row lock so two coordinators clicking at once cannot both
+    move it from the same starting point.
+    """
+    target = Status(to)
+    note = note.strip()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        current = locked.status
+        if not can_transition(current, target):
+            raise TransitionNotAllowed(
+                f"A case that is {Status(current).label.lower()} cannot move to "
+                f"{target.label.lower()}."
+            )
+        if by_patient and target not in PATIENT_TRANSITIONS:
+            raise TransitionNotAllowed("Only a coordinator can make this change.")
+        if target in NOTE_REQUIRED and not note:
+            raise TransitionNotAllowed(f"Moving a case to {target.label.lower()} needs a reason.")
+        blocker = transition_blocker(case=locked, target=target)
+        if blocker:
+            raise TransitionNotAllowed(blocker)
+        locked.status = target
+        locked.save(update_fields=["status", "updated_at"])
+        CaseEvent.objects.create(
+            case=locked, from_status=current, to_status=target, actor=actor, note=note
+        )
+        audit_log(
+            action=AuditEvent.Action.CASE_STATUS_CHANGED,
+            actor=actor,
+            case=locked,
+            request=request,
+            from_status=current,
+            to_status=str(target),
+        )
+        if notify and not by_patient:
+            for email in case_manager_emails(locked):
+                notification_queue(
+                    kind=Notification.Kind.STATUS_CHANGED,
+                    to_email=email,
+                    case=locked,
+                    next_path=f"/my/cases/{locked.reference}/",
+                )
+    case.status = locked.status
+    return locked
+
+
+def transition_blocker(*, case: Case, target: Status) -> str:
+    """What must happen before this move, beyond the workflow table; "" when nothing."""
+    if (
+        target == Status.READY
+        and not case.case_files.filter(
+            variant="partner", state="ready", approved_at__isnull=False
+        ).exists()
+    ):
+        return (
+            "A case is ready only with a partner case file that is ready and approved by a "
+            "coordinator. Generate one and approve it first."
+        )
+    if target == Status.SHARED and not sharing_consent_active(case):
+        return "A case file is shared only with the patient's consent to sharing."
+    return ""
+
+
+def case_withdraw(*, case: Case, user: User, request: HttpRequest | None = None) -> Case:
+    """The patient withdraws their enquiry from the portal."""
+    return case_transition(
+        case=case,
+        to=Status.WITHDRAWN,
+        actor=user,
+        note="Withdrawn by the patient from the portal.",
+        request=request,
+        by_patient=True,
+    )
