@@ -1,15 +1,27 @@
 """The Celery application.
 
-Two queues: ``quick`` (e-mail, record checks: seconds) and ``heavy`` (PDF rendering:
-minutes). Tasks are idempotent — each claims its domain row before working — so they use
-late acknowledgement and are handed back to the broker when a worker dies mid-task.
+Queues by urgency, each consumed by its own worker process in production, so a patient's
+sign-in e-mail never waits behind someone's 240-page scan:
+
+* ``mail``: sign-in links, notifications and short housekeeping (beat jobs, the
+  reconciler). Its worker runs at normal priority.
+* ``checks``: record checks and combining photos into one PDF.
+* ``redact``: OCR and partner copies.
+* ``render``: case files.
+
+The three heavy queues share a worker that runs at a lower CPU priority
+(``MEDCHINA_WORKER_NICE``, applied in each pool process) with a concurrency that leaves a
+core for the web. Tasks are idempotent — each claims its domain row before working — so
+they use late acknowledgement and are handed back to the broker when a worker dies.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medchina.settings")
@@ -21,6 +33,41 @@ app = Celery("medchina")
 HARD_TIME_LIMIT = 15 * 60
 SOFT_TIME_LIMIT = HARD_TIME_LIMIT - 60
 VISIBILITY_TIMEOUT = 2 * HARD_TIME_LIMIT
+
+MAIL_QUEUE = "mail"
+HEAVY_QUEUES = ("checks", "redact", "render")
+QUEUES = (MAIL_QUEUE, *HEAVY_QUEUES)
+
+# A task nobody routed lands on "checks": a forgotten route then costs heavy-lane latency,
+# never sign-in e-mails.
+DEFAULT_QUEUE = "checks"
+ROUTES = {
+    "cases.tasks.notification_send": {"queue": MAIL_QUEUE},
+    "cases.tasks.sign_in_link_request": {"queue": MAIL_QUEUE},
+    "cases.tasks.reconcile_*": {"queue": MAIL_QUEUE},
+    "intake.tasks.*": {"queue": MAIL_QUEUE},
+    "cases.tasks.record_check": {"queue": "checks"},
+    "cases.tasks.record_combine_photos": {"queue": "checks"},
+    "cases.tasks.direction_checklist_refresh": {"queue": "checks"},
+    "cases.tasks.redact_*": {"queue": "redact"},
+    "cases.tasks.partner_*": {"queue": "redact"},
+    "cases.tasks.generate_case_file": {"queue": "render"},
+}
+
+logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def lower_priority(**_kwargs) -> None:
+    """Heavy workers give way to the web and the mail worker on a shared machine.
+
+    Set ``MEDCHINA_WORKER_NICE`` (e.g. 10) on the worker for the heavy queues; each pool
+    process (and whatever it starts: qpdf, tesseract) then runs at that niceness.
+    """
+    increment = int(os.environ.get("MEDCHINA_WORKER_NICE", "0") or 0)
+    if increment > 0:
+        niceness = os.nice(increment)
+        logger.info("worker process niceness set", extra={"niceness": niceness})
 
 
 def _broker_transport_options(broker_url: str) -> dict:
@@ -58,11 +105,9 @@ def configure(app: Celery) -> None:
         worker_prefetch_multiplier=1,
         task_time_limit=HARD_TIME_LIMIT,
         task_soft_time_limit=SOFT_TIME_LIMIT,
-        task_default_queue="quick",
-        task_queues=(Queue("quick"), Queue("heavy")),
-        task_routes={
-            "cases.tasks.generate_case_file": {"queue": "heavy"},
-        },
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=tuple(Queue(name) for name in QUEUES),
+        task_routes=ROUTES,
         task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
         task_eager_propagates=True,
         worker_hijack_root_logger=False,

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from kombu import Connection
 
+from medchina.celery import QUEUES
 from tests.services import require_postgresql, require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ def broker_url():
     with Connection(url) as conn:
         conn.ensure_connection(max_retries=1)
         # Start from empty queues so a task left by an earlier run cannot confuse this one.
-        for queue in ("quick", "heavy"):
+        for queue in QUEUES:
             conn.default_channel.queue_purge(queue) if _exists(conn, queue) else None
     return url
 
@@ -62,7 +63,7 @@ def celery_worker_process(transactional_db, broker_url, tmp_path, private_storag
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "medchina", "worker",
-            "--queues", "quick,heavy", "--concurrency", "1", "--pool", "solo",
+            "--queues", ",".join(QUEUES), "--concurrency", "1", "--pool", "solo",
             "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
