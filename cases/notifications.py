@@ -12,8 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from sesame.utils import get_query_string
 
+from cases.leases import lease_claim
 from cases.models import Case, Notification
-from cases.tasks import notification_send
+from cases.tasks import enqueue_on_commit, notification_send
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -49,7 +50,7 @@ def notification_queue(
         next_path=next_path,
         token_scope=token_scope,
     )
-    transaction.on_commit(lambda: notification_send.delay(notification.pk))
+    enqueue_on_commit(notification_send, notification.pk)
     return notification
 
 
@@ -68,9 +69,12 @@ def _link(notification: Notification) -> str:
 
 def notification_deliver(*, notification_id: int, final_attempt: bool = False) -> None:
     # Claim the row: exactly one worker moves it from queued (or a failed try) to sending.
-    claimed = Notification.objects.filter(
-        pk=notification_id, state__in=[Notification.State.QUEUED, Notification.State.FAILED]
-    ).update(state=Notification.State.SENDING)
+    claimed = lease_claim(
+        Notification,
+        notification_id,
+        waiting=[Notification.State.QUEUED, Notification.State.FAILED],
+        working=Notification.State.SENDING,
+    )
     if not claimed:
         logger.info("notification already handled", extra={"notification_id": notification_id})
         return
@@ -99,8 +103,12 @@ def notification_deliver(*, notification_id: int, final_attempt: bool = False) -
     except Exception as exc:
         with transaction.atomic():
             Notification.objects.filter(pk=notification_id).update(
-                state=Notification.State.FAILED,
-                attempts=notification.attempts + 1,
+                # After the last retry it stays visibly given up, not "will try again".
+                state=Notification.State.GAVE_UP if final_attempt else Notification.State.FAILED,
+                lease_expires_at=None,
+                # The reconciler re-enqueues a failed e-mail left untouched for a while
+                # (its retry message may have been lost with the broker).
+                queued_at=timezone.now(),
                 last_error=f"{type(exc).__name__}: {exc}"[:500],
             )
         logger.warning(
@@ -112,7 +120,7 @@ def notification_deliver(*, notification_id: int, final_attempt: bool = False) -
         return
     Notification.objects.filter(pk=notification_id).update(
         state=Notification.State.SENT,
-        attempts=notification.attempts + 1,
+        lease_expires_at=None,
         sent_at=timezone.now(),
         last_error="",
     )

@@ -8,16 +8,56 @@ a function-level import, and the import-linter contracts in pyproject.toml say s
 
 from __future__ import annotations
 
+import logging
 import random
 import smtplib
 import socket
+from typing import Any
 
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError, transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
+
+# Faults of our infrastructure, not of the patient's file: the database, the broker, the
+# disk or object store. Retried with backoff like any transient fault.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError, OSError)
+
+
+def enqueue_on_commit(task: Any, *args: Any) -> None:
+    """Enqueue ``task(*args)`` once the surrounding transaction commits.
+
+    The row is saved by then; if the broker cannot take the message (Redis restarting,
+    say) that is logged and left to the reconciler, which re-enqueues rows left waiting.
+    The person who saved the work gets their page, never a 500.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except Exception as error:
+            logger.error(
+                "enqueue failed; the reconciler will retry",
+                extra={"task": task.name, "task_args": list(args), "error": type(error).__name__},
+            )
+
+    transaction.on_commit(send)
+
+
+def _backoff(retries: int, base: float = 10, cap: float = 300) -> float:
+    return min(cap, base * 2**retries) + random.uniform(0, base / 2)  # noqa: S311
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(smtplib.SMTPException, socket.timeout, ConnectionError),
+    autoretry_for=(
+        smtplib.SMTPException,
+        socket.timeout,
+        ConnectionError,
+        OperationalError,
+        InterfaceError,
+    ),
     retry_backoff=30,
     retry_backoff_max=15 * 60,  # below the broker visibility timeout
     retry_jitter=True,
@@ -54,14 +94,25 @@ def record_check(self: Task, record_id: int) -> None:
 
     A file the checks refuse is not an error: the record becomes ``rejected``.
     """
+    from cases.leases import lease_release
+    from cases.models import Record
     from cases.records.processing import CheckFailed, record_process
 
     final = self.request.retries >= self.max_retries
     try:
         record_process(record_id=record_id, final_attempt=final)
     except CheckFailed as fault:
-        countdown = min(600, 10 * 2**self.request.retries) + random.uniform(0, 5)  # noqa: S311
-        raise self.retry(exc=fault, countdown=countdown) from fault
+        raise self.retry(exc=fault, countdown=_backoff(self.request.retries)) from fault
+    except INFRASTRUCTURE_ERRORS as fault:
+        # The database or broker blinked mid-check: hand the row back and try again. On
+        # the last retry the reconciler takes over (it re-enqueues rows left waiting).
+        lease_release(
+            Record, record_id, working=Record.State.CHECKING, back_to=Record.State.RECEIVED
+        )
+        if final:
+            logger.warning("record check left to the reconciler", extra={"record_id": record_id})
+            return
+        raise self.retry(exc=fault, countdown=_backoff(self.request.retries)) from fault
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True)
@@ -76,5 +127,13 @@ def generate_case_file(self: Task, case_file_id: int) -> None:
         if self.request.retries >= self.max_retries:
             case_file_give_up(case_file_id=case_file_id, error=str(fault))
             return
-        countdown = min(600, 30 * 2**self.request.retries) + random.uniform(0, 10)  # noqa: S311
+        countdown = _backoff(self.request.retries, base=30, cap=600)
         raise self.retry(exc=fault, countdown=countdown) from fault
+
+
+@shared_task
+def reconcile_stuck_work() -> None:
+    """Beat, every 30 s: re-enqueue rows left waiting or holding an expired lease."""
+    from cases.reconcile import reconcile
+
+    reconcile()

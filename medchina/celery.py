@@ -116,6 +116,8 @@ def configure(app: Celery) -> None:
         timezone=settings.TIME_ZONE,
         beat_schedule={
             "purge-stale-drafts": {"task": "intake.tasks.purge_stale_drafts", "schedule": 6 * 3600},
+            # Work lost with the broker or a dead worker comes back within two minutes.
+            "reconcile-stuck-work": {"task": "cases.tasks.reconcile_stuck_work", "schedule": 30},
         },
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -49,3 +51,21 @@ def require_chromium() -> str:
     if not os.path.exists(CHROMIUM):
         unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return CHROMIUM
+
+
+@contextmanager
+def broker(url: str) -> Iterator[None]:
+    """Tasks really go to this broker (not run in-process) for the duration."""
+    from medchina.celery import app
+
+    original = app.conf.broker_url
+    app.conf.update(task_always_eager=False, broker_url=url)
+    # The producer pool keeps its first connection; start fresh on the new broker.
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(task_always_eager=True, broker_url=original)
+        app._pool = None
+        app.amqp._producer_pool = None

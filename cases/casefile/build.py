@@ -7,10 +7,24 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from cases.casefile.render import case_file_build
+from cases.leases import lease_claim, lease_kept, lease_release
 from cases.models import CaseFile
+
+# Renders started before giving up (a render that kills its worker comes back each time).
+MAX_RENDER_ATTEMPTS = 3
+
+
+def case_file_fail(case_file: CaseFile, message: str) -> CaseFile:
+    case_file.state = CaseFile.State.FAILED
+    case_file.last_error = message
+    case_file.finished_at = timezone.now()
+    case_file.lease_expires_at = None
+    case_file.save(update_fields=["state", "last_error", "finished_at", "lease_expires_at"])
+    return case_file
 
 
 class TransientFailure(Exception):
@@ -19,24 +33,46 @@ class TransientFailure(Exception):
 
 def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     """Claim a queued case file, render it, and store the result on the row."""
-    claimed = CaseFile.objects.filter(pk=case_file_id, state=CaseFile.State.QUEUED).update(
-        state=CaseFile.State.RENDERING, started_at=timezone.now()
-    )
-    if not claimed:
+    if not lease_claim(
+        CaseFile,
+        case_file_id,
+        waiting=[CaseFile.State.QUEUED],
+        working=CaseFile.State.RENDERING,
+        started_at=timezone.now(),
+    ):
+        # Ready or failed already, or another worker holds a live lease on it.
         return None
     case_file = CaseFile.objects.select_related("case").get(pk=case_file_id)
+    if case_file.attempts > MAX_RENDER_ATTEMPTS:
+        # Claimed again and again: this render keeps killing its worker.
+        return case_file_fail(
+            case_file,
+            "The case file could not be made: the build stopped its worker "
+            f"{case_file.attempts - 1} times. The records and summary are unchanged; "
+            "look for an unusually large record, then regenerate.",
+        )
     started = time.monotonic()
     name = (
         f"case-files/{case_file.public_id}/case-file-{case_file.variant}-v{case_file.version}.pdf"
     )
     output = Path(settings.PRIVATE_STORAGE_ROOT) / name
     try:
-        built = case_file_build(case_file.case, case_file.variant, output, case_file.version)
+        with lease_kept(CaseFile, case_file_id, working=CaseFile.State.RENDERING):
+            built = case_file_build(case_file.case, case_file.variant, output, case_file.version)
     except OSError as error:
         CaseFile.objects.filter(pk=case_file_id).update(
-            state=CaseFile.State.QUEUED, last_error=f"{type(error).__name__}: {error}"[:500]
+            state=CaseFile.State.QUEUED,
+            lease_expires_at=None,
+            last_error=f"{type(error).__name__}: {error}"[:500],
         )
         raise TransientFailure(str(error)) from error
+    except (OperationalError, InterfaceError) as error:
+        # The database blinked: not the case's fault. Hand the row back (if we can) and
+        # let the task retry; if we cannot, the lease runs out and the reconciler acts.
+        lease_release(
+            CaseFile, case_file_id, working=CaseFile.State.RENDERING, back_to=CaseFile.State.QUEUED
+        )
+        raise TransientFailure(f"{type(error).__name__}: {error}") from error
     except Exception as error:  # a bad input must not kill the worker: record it, readably
         case_file.state = CaseFile.State.FAILED
         case_file.last_error = (

@@ -15,9 +15,9 @@ from django.utils import timezone
 from cases.access import sharing_consent_active
 from cases.audit import audit_log
 from cases.casefile.identifiers import identifier_scan
+from cases.leases import LEASE
 from cases.models import AuditEvent, Case, CaseFile
-from cases.tasks import generate_case_file
-from medchina.celery import HARD_TIME_LIMIT
+from cases.tasks import enqueue_on_commit, generate_case_file
 
 
 class CaseFileRefused(ValidationError):
@@ -46,7 +46,7 @@ def case_file_request(*, case: Case, variant: str, by: User, regenerate: bool = 
         Case.objects.select_for_update().filter(pk=case.pk).first()
         latest = case.case_files.filter(variant=variant).order_by("-version").first()
         if latest and _stalled(latest):
-            # Its worker died mid-render; the redelivered task cannot claim it again.
+            # Its lease ran out: the worker died or lost the database. Start afresh.
             case_file_give_up(case_file_id=latest.pk, error="the render was interrupted")
             latest.refresh_from_db()
         if latest and (
@@ -68,16 +68,19 @@ def case_file_request(*, case: Case, variant: str, by: User, regenerate: bool = 
             variant=variant,
             version=version,
         )
-        transaction.on_commit(lambda: generate_case_file.delay(case_file.pk))
+        enqueue_on_commit(generate_case_file, case_file.pk)
     return case_file
 
 
 def _stalled(case_file: CaseFile) -> bool:
-    return (
-        case_file.state == CaseFile.State.RENDERING
-        and case_file.started_at is not None
-        and (timezone.now() - case_file.started_at).total_seconds() > HARD_TIME_LIMIT
-    )
+    """Rendering, but nobody is: its worker stopped renewing the lease (died, lost the
+    database). Asking again then starts a new version instead of returning this one."""
+    if case_file.state != CaseFile.State.RENDERING:
+        return False
+    now = timezone.now()
+    if case_file.lease_expires_at is not None:
+        return case_file.lease_expires_at < now
+    return case_file.started_at is None or now - case_file.started_at > LEASE
 
 
 def case_file_give_up(*, case_file_id: int, error: str) -> None:

@@ -84,6 +84,10 @@ class Record(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # Task bookkeeping (cases.leases): when its check was last put on the queue, and until
+    # when the worker checking it holds it (renewed while it works).
+    queued_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     checked_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from cases.audit import audit_log
+from cases.leases import lease_claim, lease_kept
 from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
@@ -38,32 +38,36 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
     raises ``CheckFailed`` so the task can retry, and on the final attempt the record is
     rejected with a reason that asks the uploader to try again — the original is kept.
     """
-    claimed = Record.objects.filter(
-        pk=record_id, state__in=[Record.State.RECEIVED, Record.State.CHECKING]
-    ).update(state=Record.State.CHECKING, attempts=F("attempts") + 1)
-    if not claimed:
+    if not lease_claim(
+        Record, record_id, waiting=[Record.State.RECEIVED], working=Record.State.CHECKING
+    ):
+        # Done already, or another worker holds a live lease on it.
         return None
     record = Record.objects.get(pk=record_id)
     if record.attempts > MAX_CHECK_ATTEMPTS:
-        # Redelivered again and again: the file keeps stopping the worker. Stop trying.
+        # Claimed again and again: the file keeps stopping the worker. Stop trying.
         return _reject(record, TOO_HARD)
-    workdir = Path(tempfile.mkdtemp(prefix="record-", dir=scratch_dir()))
+    workdir: Path | None = None
     try:
+        # Inside the try: read-only or full scratch storage is a fault on our side too.
+        workdir = Path(tempfile.mkdtemp(prefix="record-", dir=scratch_dir()))
         source = workdir / "source"
-        with record.original.open("rb") as original, source.open("wb") as copy:
-            shutil.copyfileobj(original, copy, length=1024 * 1024)
-        try:
-            checked = checks.record_check(source, workdir / "out")
-        except checks.RecordRejected as rejected:
-            return _reject(record, rejected.reason)
-        except SoftTimeLimitExceeded:
-            return _reject(record, TOO_HARD)
-        _store_outputs(record, checked)
+        with lease_kept(Record, record_id, working=Record.State.CHECKING):
+            with record.original.open("rb") as original, source.open("wb") as copy:
+                shutil.copyfileobj(original, copy, length=1024 * 1024)
+            try:
+                checked = checks.record_check(source, workdir / "out")
+            except checks.RecordRejected as rejected:
+                return _reject(record, rejected.reason)
+            except SoftTimeLimitExceeded:
+                return _reject(record, TOO_HARD)
+            _store_outputs(record, checked)
     except OSError as error:
         record.last_error = f"{type(error).__name__}: {error}"[:300]
         if not final_attempt:
             record.state = Record.State.RECEIVED
-            record.save(update_fields=["state", "last_error"])
+            record.lease_expires_at = None
+            record.save(update_fields=["state", "last_error", "lease_expires_at"])
             raise CheckFailed(record.last_error) from error
         return _reject(
             record,
@@ -71,8 +75,19 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
             "wrong with your file as far as we know: please upload it again later.",
         )
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
     return record
+
+
+def record_give_up(*, record_id: int) -> Record | None:
+    """The reconciler's last word on a record whose checks never finished."""
+    changed = Record.objects.filter(
+        pk=record_id, state__in=[Record.State.RECEIVED, Record.State.CHECKING]
+    ).update(lease_expires_at=None)
+    if not changed:
+        return None
+    return _reject(Record.objects.get(pk=record_id), TOO_HARD)
 
 
 def _reject(record: Record, reason: str) -> Record:

@@ -23,7 +23,7 @@ from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
 from cases.records.files import scratch_dir
 from cases.records.selectors import case_storage_used, record_limits
-from cases.tasks import record_check
+from cases.tasks import enqueue_on_commit, record_check
 from cases.transitions import case_transition
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def record_add(
             _leave_awaiting_records(case=case, actor=record.uploaded_by)
         case_completeness_refresh(case)
         if run_checks:
-            transaction.on_commit(lambda: record_check.delay(record.pk))
+            enqueue_on_commit(record_check, record.pk)
     return AddResult(name, record=record)
 
 
