@@ -69,7 +69,12 @@ def case_transition(
             to_status=str(target),
         )
         if notify and not by_patient:
+            # Nobody is told about their own action: a patient whose upload answers a
+            # request for records does not get "there is an update on your case".
+            actor_email = (actor.email or "").lower() if actor is not None else ""
             for email in case_manager_emails(locked):
+                if actor_email and email.lower() == actor_email:
+                    continue
                 notification_queue(
                     kind=Notification.Kind.STATUS_CHANGED,
                     to_email=email,

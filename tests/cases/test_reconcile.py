@@ -228,3 +228,27 @@ def test_an_upload_during_a_broker_outage_is_saved_and_checked_later(client, cap
     reconcile()
     record.refresh_from_db()
     assert record.state == Record.State.READY
+
+
+def test_a_patients_own_upload_does_not_email_them_an_update(client, run_on_commit, mailoutbox):
+    """Issue 10: a patient's upload answering a request for records e-mailed them
+    "There is an update on your case"."""
+    from cases.transitions import case_transition
+    from tests.factories import staff_in
+
+    case, membership = patient_case()
+    coordinator = staff_in("coordinator")
+    for status in ("triage", "awaiting_records"):
+        case_transition(case=case, to=status, actor=coordinator, notify=False)
+    client.force_login(membership.user)
+    with run_on_commit():
+        client.post(
+            f"/my/cases/{case.reference}/records/",
+            {"category": "lab", "files": [upload("answer.pdf", pdf_bytes(marker="answer"))]},
+        )
+    case.refresh_from_db()
+    assert case.status == "triage"  # the upload answered the request
+    assert not Notification.objects.filter(
+        case=case, kind=Notification.Kind.STATUS_CHANGED
+    ).exists()
+    assert mailoutbox == []
