@@ -131,6 +131,14 @@ def generate_case_file(self: Task, case_file_id: int) -> None:
         raise self.retry(exc=fault, countdown=countdown) from fault
 
 
+@shared_task(autoretry_for=INFRASTRUCTURE_ERRORS, retry_backoff=10, max_retries=5)
+def direction_checklist_refresh(area: str) -> int:
+    """After a direction's checklist changed: recount the open cases of its area."""
+    from cases.records.completeness import area_completeness_refresh
+
+    return area_completeness_refresh(area)
+
+
 @shared_task
 def reconcile_stuck_work() -> None:
     """Beat, every 30 s: re-enqueue rows left waiting or holding an expired lease."""

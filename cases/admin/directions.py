@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from cases import access
 from cases.models import MedicalDirection
-from cases.records.completeness import area_completeness_refresh
+from cases.tasks import direction_checklist_refresh, enqueue_on_commit
 
 
 @admin.register(MedicalDirection)
@@ -19,6 +19,9 @@ class MedicalDirectionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # The checklist may have changed: open cases of this area count again.
-        updated = area_completeness_refresh(obj.area)
-        self.message_user(request, f"Record checklists refreshed for {updated} open cases.")
+        # The checklist may have changed: open cases of this area count again. Every open
+        # case of the area can be thousands of rows, so a worker does it, not this request.
+        enqueue_on_commit(direction_checklist_refresh, obj.area)
+        self.message_user(
+            request, "Record checklists of the open cases in this area are being refreshed."
+        )

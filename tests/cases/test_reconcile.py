@@ -252,3 +252,39 @@ def test_a_patients_own_upload_does_not_email_them_an_update(client, run_on_comm
         case=case, kind=Notification.Kind.STATUS_CHANGED
     ).exists()
     assert mailoutbox == []
+
+
+def test_a_direction_checklist_change_refreshes_open_cases_in_a_task(
+    staff_login, django_capture_on_commit_callbacks
+):
+    """Issue 10: changing a direction's checklist refreshed every open case of the area
+    inside the admin request."""
+    import json
+
+    from cases.models import Case, MedicalDirection
+    from tests.factories import staff_in
+
+    direction = MedicalDirection.objects.filter(in_area_checklist=True).first()
+    case, _ = patient_case(medical_area=direction.area)
+    Case.objects.filter(pk=case.pk).update(essentials_total=0, essentials_missing=0)
+    client = staff_login(staff_in("manager", is_superuser=True))
+    data = {
+        "area": direction.area,
+        "name_en": direction.name_en,
+        "name_zh": direction.name_zh,
+        "helps_with": direction.helps_with,
+        "cautions": direction.cautions,
+        "essential_categories": json.dumps(direction.essential_categories),
+        "in_area_checklist": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            f"/admin/cases/medicaldirection/{direction.pk}/change/", data, follow=True
+        )
+    assert "are being refreshed" in response.text
+    case.refresh_from_db()
+    assert case.essentials_total == 0, "nothing was recounted inside the request"
+    for callback in callbacks:
+        callback()
+    case.refresh_from_db()
+    assert case.essentials_total > 0
