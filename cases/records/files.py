@@ -11,3 +11,7 @@ def scratch_dir() -> str:
     folder = Path(settings.PRIVATE_STORAGE_ROOT) / ".scratch"
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder)
+
+
+# Marks a record whose original is a bundle of photos still to be combined into a PDF.
+COMBINE_PHOTOS = "combine_photos"

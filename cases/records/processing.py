@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cases.leases import lease_claim, lease_kept
 from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
-from cases.records.files import scratch_dir
+from cases.records.files import COMBINE_PHOTOS, scratch_dir
 
 MAX_CHECK_ATTEMPTS = 5
 TOO_HARD = (
@@ -56,6 +57,8 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
             with record.original.open("rb") as original, source.open("wb") as copy:
                 shutil.copyfileobj(original, copy, length=1024 * 1024)
             try:
+                if record.metadata.get(COMBINE_PHOTOS):
+                    source = _combine_photos(record, source, workdir)
                 checked = checks.record_check(source, workdir / "out")
             except checks.RecordRejected as rejected:
                 return _reject(record, rejected.reason)
@@ -78,6 +81,38 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
     return record
+
+
+def _combine_photos(record: Record, bundle: Path, workdir: Path) -> Path:
+    """Combine the bundled photos (in order) into one PDF, which becomes the original."""
+    parts = workdir / "photos"
+    parts.mkdir()
+    paths = []
+    with tarfile.open(bundle, "r") as tar:
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member) if member.isfile() else None
+            if extracted is None:
+                continue
+            # Our own names (photo-000, ...), never the member's path.
+            path = parts / f"photo-{len(paths):03d}"
+            with extracted, path.open("wb") as out:
+                shutil.copyfileobj(extracted, out, length=1024 * 1024)
+            paths.append(path)
+    combined = workdir / "combined.pdf"
+    try:
+        checks.images_to_pdf(paths, combined)
+    except checks.RecordRejected as rejected:
+        raise checks.RecordRejected(
+            f"The photos could not be combined. {rejected.reason}"
+        ) from rejected
+    bundle_name = record.original.name
+    with combined.open("rb") as handle:
+        record.original.save("original.pdf", File(handle), save=False)
+    record.size = combined.stat().st_size
+    record.metadata = {k: v for k, v in record.metadata.items() if k != COMBINE_PHOTOS}
+    record.save(update_fields=["original", "size", "metadata"])
+    record.original.storage.delete(bundle_name)
+    return combined
 
 
 def record_give_up(*, record_id: int) -> Record | None:

@@ -301,9 +301,33 @@ def test_a_damaged_photo_among_the_pages_is_named(client, patient, run_on_commit
     case, _ = patient
     photos = [upload("a.jpg", jpeg_bytes()), upload("b.jpg", jpeg_bytes()[:300])]
     with run_on_commit():
+        _post(client, case, photos, combine="on")
+    # Combining happens in the worker now; the refusal is on the record, where the
+    # records page (and its polling) shows it.
+    record = Record.objects.get()
+    assert record.state == Record.State.REJECTED
+    assert "Photo 2 of 2" in record.rejection_reason
+    assert "Photo 2 of 2" in client.get(f"/my/cases/{case.reference}/records/").text
+
+
+def test_combining_photos_happens_in_the_worker_not_the_request(
+    client, patient, django_capture_on_commit_callbacks
+):
+    """Issue 10: two 49 MP photos took 3.0 s to decode inside the web request."""
+    case, _ = patient
+    photos = [upload(f"p{n}.jpg", jpeg_bytes(colour=c)) for n, c in enumerate(["red", "blue"])]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         page = _post(client, case, photos, combine="on")
-    assert "Photo 2 of 2" in page.text
-    assert not Record.objects.exists()
+    assert "was received" in page.text
+    record = Record.objects.get()
+    # Only packed so far: no PDF made, no image decoded, in the request.
+    assert record.state == Record.State.RECEIVED and record.page_count is None
+    assert not record.original.read(5).startswith(b"%PDF")
+    for callback in callbacks:
+        callback()
+    record.refresh_from_db()
+    assert record.state == Record.State.READY and record.page_count == 2
+    assert record.original.open("rb").read(5) == b"%PDF-"
 
 
 def test_a_refused_file_can_be_sent_again(client, patient, run_on_commit):
