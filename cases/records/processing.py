@@ -87,7 +87,7 @@ def _combine_photos(record: Record, bundle: Path, workdir: Path) -> Path:
     """Combine the bundled photos (in order) into one PDF, which becomes the original."""
     parts = workdir / "photos"
     parts.mkdir()
-    paths = []
+    paths: list[Path] = []
     with tarfile.open(bundle, "r") as tar:
         for member in tar.getmembers():
             extracted = tar.extractfile(member) if member.isfile() else None
@@ -105,13 +105,14 @@ def _combine_photos(record: Record, bundle: Path, workdir: Path) -> Path:
         raise checks.RecordRejected(
             f"The photos could not be combined. {rejected.reason}"
         ) from rejected
-    bundle_name = record.original.name
+    bundle_name = record.original.name or ""
     with combined.open("rb") as handle:
         record.original.save("original.pdf", File(handle), save=False)
     record.size = combined.stat().st_size
     record.metadata = {k: v for k, v in record.metadata.items() if k != COMBINE_PHOTOS}
     record.save(update_fields=["original", "size", "metadata"])
-    record.original.storage.delete(bundle_name)
+    if bundle_name:
+        record.original.storage.delete(bundle_name)
     return combined
 
 

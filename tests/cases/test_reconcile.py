@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.casefile.build import case_file_generate
 from cases.leases import LEASE, lease_claim
 from cases.models import CaseFile, Notification, Record
-from cases.reconcile import STUCK_WAITING, reconcile
+from cases.reconcile import reconcile
 from cases.records.processing import MAX_CHECK_ATTEMPTS, CheckFailed, record_process
 from cases.records.services import record_add
 from tests.factories import patient_case
@@ -36,10 +36,6 @@ def _received_record(marker: str = "r") -> Record:
         category="lab",
         run_checks=False,
     ).record
-
-
-def _later() -> timezone.datetime:
-    return timezone.now() + STUCK_WAITING + timedelta(seconds=5)
 
 
 # --- Leases --------------------------------------------------------------------------
@@ -80,7 +76,7 @@ def test_a_claim_takes_a_lease_and_counts_the_attempt():
 
 
 def test_a_render_left_rendering_by_a_killed_worker_runs_again_on_redelivery():
-    from tests.cases.test_casefile import _ready_case
+    from tests.cases.casefile.test_casefile import _ready_case
 
     case, _membership, coordinator = _ready_case()
     case_file = CaseFile.objects.create(
@@ -156,7 +152,7 @@ def test_a_check_whose_worker_died_is_picked_up_when_its_lease_expires():
 
 
 def test_a_case_file_left_queued_or_rendering_is_rendered():
-    from tests.cases.test_casefile import _ready_case
+    from tests.cases.casefile.test_casefile import _ready_case
 
     case, _membership, coordinator = _ready_case()
     queued = CaseFile.objects.create(
@@ -185,7 +181,7 @@ def test_a_notification_left_sending_by_a_dead_worker_is_sent(mailoutbox):
 
 
 def test_work_that_used_up_its_attempts_is_given_up_visibly():
-    from tests.cases.test_casefile import _ready_case
+    from tests.cases.casefile.test_casefile import _ready_case
 
     expired = timezone.now() - timedelta(seconds=1)
     record = _received_record()

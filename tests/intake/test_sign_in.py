@@ -1,10 +1,10 @@
 import re
-from contextlib import contextmanager
 
 import pytest
 
 from cases.models import AuditEvent
 from tests.factories import UserFactory, patient_case
+from tests.services import broker
 
 pytestmark = pytest.mark.django_db
 
@@ -120,24 +120,6 @@ def test_changing_the_case_of_an_address_does_not_escape_the_limit(client, setti
         client.post("/sign-in/", {"email": typed}, REMOTE_ADDR=f"10.0.1.{n}")
     limited = client.post("/sign-in/", {"email": email.title()}, REMOTE_ADDR="10.0.1.9")
     assert limited.status_code == 429
-
-
-@contextmanager
-def broker(url: str):
-    """Tasks really go to this broker (not run in-process) for the duration."""
-    from medchina.celery import app
-
-    original = app.conf.broker_url
-    app.conf.update(task_always_eager=False, broker_url=url)
-    # The producer pool keeps its first connection; start fresh on the new broker.
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        app.conf.update(task_always_eager=True, broker_url=original)
-        app._pool = None
-        app.amqp._producer_pool = None
 
 
 def test_sign_in_does_the_same_work_for_known_and_unknown_addresses(client, settings):
