@@ -44,7 +44,9 @@ from datetime import date
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+# Run as a script, Python puts bench/ first on the path, where bench/queue.py would hide
+# the standard library's queue module: the project root takes its place.
+sys.path[0] = str(BASE_DIR)
 
 from bench.common import free_port, stop, tail  # noqa: E402
 
@@ -130,16 +132,19 @@ def make_tiff(pages: int, seed: int) -> bytes:
     width, height = 1700, 2200
     frames = []
     for page in range(pages):
-        paper = np.full((height, width), 235, dtype=np.uint8)
-        paper += rng.integers(0, 12, size=(height, width), dtype=np.uint8)
+        # Flat paper with lines of "text" (short dark runs), as a 200 dpi grey scan of a
+        # typed letter compresses: a few hundred kilobytes a page.
+        paper = np.full((height, width), 238, dtype=np.uint8)
         for line in range(60):
             y = 150 + line * 32
             if y + 12 >= height - 100:
                 break
-            lengths = rng.integers(600, 1400)
-            paper[y : y + 12, 150 : 150 + lengths] = rng.integers(
-                20, 90, size=(12, lengths), dtype=np.uint8
-            )
+            x = 150
+            end = 150 + int(rng.integers(600, 1400))
+            while x < end:
+                word = int(rng.integers(20, 90))
+                paper[y : y + 12, x : x + word] = 40
+                x += word + 12
         paper[60:80, 150 : 150 + (page % 50) * 20] = 0
         frames.append(Image.fromarray(paper, mode="L"))
     out = io.BytesIO()
@@ -152,14 +157,14 @@ def seed(args: argparse.Namespace) -> dict[str, object]:
     import django
 
     django.setup()
-    from cases.people import user_get_or_create_for_email
-    from cases.records.processing import record_process
-    from cases.records.services import record_add
     from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
 
     from bench.case_file import make_record_pdf
     from cases.models import Case, Goal, MedicalArea, Membership, Record
+    from cases.people import user_get_or_create_for_email
+    from cases.records.processing import record_process
+    from cases.records.services import record_add
 
     patient = user_get_or_create_for_email(email=PATIENT_EMAIL, name="Bench Patient")
     coordinator = get_user_model().objects.create_user(
@@ -189,6 +194,8 @@ def seed(args: argparse.Namespace) -> dict[str, object]:
             uploaded_by=patient,
             run_checks=False,
         )
+        if added.record is None:
+            raise SystemExit(f"TIFF {number} not added: {added.error}")
         tiffs.append(added.record.pk)
     for number in range(args.pdfs):
         added = record_add(
@@ -268,10 +275,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         seeded = seed(args)
         print(f"setup: {time.perf_counter() - started:.1f} s; {seeded['ready']} record PDFs ready")
 
-        from cases.casefile.services import case_file_request
         from django.contrib.auth import get_user_model
         from django.db import close_old_connections
 
+        from cases.casefile.services import case_file_request
         from cases.models import Case, CaseFile, Record
         from cases.tasks import record_check, sign_in_link_request
 
