@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0007_view_all_cases"),
+        ("cases", "0008_representative_authority_and_patient_confirmation"),
     ]
 
     operations = [
