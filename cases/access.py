@@ -267,6 +267,23 @@ def invitation_meant_for_someone_else(public_id: str, user: Person) -> bool:
     return email is not None and email.lower() != (user.email or "").lower()
 
 
+def case_awaiting_patient_confirmation(ref: str) -> Case:
+    """The case a patient's confirmation link names: one a representative made for them
+    with their e-mail address; otherwise 404. The link's token (checked by
+    ``cases.representatives``) is what proves the person is the patient."""
+    canonical = reference.normalise(ref)
+    case = (
+        Case.objects.filter(pk=canonical, submitted_by_family=True)
+        .exclude(patient_email="")
+        .first()
+        if canonical
+        else None
+    )
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
 def confirmation_meant_for_someone_else(case: Case, user: Person) -> bool:
     """Someone signed in as another person (often the representative, on the same
     computer) is opening the patient's own confirmation link."""

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.audit import audit_log
-from cases.domain import reference
 from cases.domain.workflow import FINAL, Status, can_transition
 from cases.models import AuditEvent, Case, Membership, Notification
 from cases.notifications import notification_queue
@@ -53,21 +52,6 @@ def patient_confirmation_send(*, case: Case, request: HttpRequest | None = None)
         case=case,
         request=request,
     )
-
-
-def confirmation_case(ref: str) -> Case:
-    """The case a confirmation link names, if it is one that waits for its patient."""
-    canonical = reference.normalise(ref)
-    case = (
-        Case.objects.filter(pk=canonical, submitted_by_family=True)
-        .exclude(patient_email="")
-        .first()
-        if canonical
-        else None
-    )
-    if case is None:
-        raise ConfirmationInvalid("This link is not valid.")
-    return case
 
 
 def confirmation_person(*, case: Case, token: str, user, request: HttpRequest):

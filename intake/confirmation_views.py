@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from cases import access, representatives
@@ -19,11 +19,10 @@ def patient_confirmation(request: HttpRequest, ref: str) -> HttpResponse:
     """
     token = request.POST.get("token") or request.GET.get("token", "")
     try:
-        case = representatives.confirmation_case(ref)
-    except representatives.ConfirmationInvalid as invalid:
-        return render(
-            request, "intake/confirmation_invalid.html", {"reason": str(invalid)}, status=404
-        )
+        case = access.case_awaiting_patient_confirmation(ref)
+    except Http404:
+        reason = "This link is not valid."
+        return render(request, "intake/confirmation_invalid.html", {"reason": reason}, status=404)
     if access.confirmation_meant_for_someone_else(case, request.user):
         return render(request, "intake/confirmation_other.html", {"case": case}, status=403)
     context = {"case": case, "token": token}

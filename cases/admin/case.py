@@ -57,6 +57,7 @@ class CaseAdmin(CasePagesMixin):
         *("question_list" if name == "questions" else name for name in ENQUIRY_FIELDS),
         "workspace_links",
         "audit_trail",
+        "patient_confirmed_at",
     ]
     fieldsets = [
         (
@@ -100,6 +101,9 @@ class CaseAdmin(CasePagesMixin):
                     "current_provider",
                     "submitted_by_family",
                     "relationship",
+                    "representative_authority",
+                    "patient_email",
+                    "patient_confirmed_at",
                     "contact_name",
                     "contact_email",
                     "contact_phone",

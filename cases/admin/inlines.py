@@ -43,6 +43,7 @@ class ConsentInline(ReadOnlyInline):
         "text_version",
         "text_sha256",
         "given_by",
+        "authority",
         "given_at",
         "withdrawn_at",
     )

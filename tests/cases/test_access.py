@@ -101,3 +101,39 @@ def test_a_coordinator_may_take_an_unassigned_case_but_not_give_one_away():
     assert not access.may_assign(coordinator, other, None)
     assert not access.may_assign(coordinator, coordinator, other.pk)
     assert access.may_assign(staff_in("manager"), other, coordinator.pk)
+
+
+@pytest.mark.parametrize(
+    ("role", "authority", "may"),
+    [
+        (Membership.Role.PATIENT, "", True),
+        (Membership.Role.REPRESENTATIVE, "lpa_health", True),
+        (Membership.Role.REPRESENTATIVE, "parental", True),
+        (Membership.Role.REPRESENTATIVE, "permission", False),
+        (Membership.Role.REPRESENTATIVE, "", False),  # made before authorities were asked
+        (Membership.Role.CONTRIBUTOR, "lpa_health", False),
+    ],
+)
+def test_the_sharing_consent_comes_from_the_patient_or_a_legal_authority(role, authority, may):
+    case, _ = patient_case(submitted_by_family=True, representative_authority=authority)
+    member = MembershipFactory(case=case, role=role)
+    assert access.may_give_sharing_consent(member) is may
+
+
+def test_only_a_representatives_case_with_the_patients_address_awaits_confirmation():
+    waiting, _ = patient_case(submitted_by_family=True, patient_email="p@example.org")
+    own, _ = patient_case()
+    no_address, _ = patient_case(submitted_by_family=True, patient_email="")
+    assert access.case_awaiting_patient_confirmation(waiting.reference.lower()) == waiting
+    for ref in [own.reference, no_address.reference, "MC-0000-0000", "nonsense"]:
+        with pytest.raises(Http404):
+            access.case_awaiting_patient_confirmation(ref)
+
+
+def test_a_confirmation_link_is_someone_elses_for_anyone_signed_in_but_the_patient():
+    case, _ = patient_case(submitted_by_family=True, patient_email="P@example.org")
+    assert access.confirmation_meant_for_someone_else(case, UserFactory(email="x@example.org"))
+    assert not access.confirmation_meant_for_someone_else(
+        case, UserFactory(email="p@example.org")
+    )
+    assert not access.confirmation_meant_for_someone_else(case, AnonymousUser())

@@ -577,3 +577,31 @@ def test_coordinators_read_only_the_audit_and_summaries_of_cases_they_may_see(
     assert mine.reference in audit and theirs.reference not in audit
     sections = coord_client.get("/admin/cases/summarysection/").text
     assert mine.reference in sections and theirs.reference not in sections
+
+
+def test_the_case_page_shows_a_representatives_authority_and_the_patients_confirmation(
+    coord_client, coordinator
+):
+    from django.utils import timezone
+
+    from cases.models import Consent
+
+    case = CaseFactory(
+        assigned_coordinator=coordinator,
+        submitted_by_family=True,
+        relationship="Daughter",
+        representative_authority="lpa_health",
+        patient_email="arthur@example.org",
+        patient_confirmed_at=timezone.now(),
+    )
+    Consent.objects.create(
+        case=case,
+        kind="processing",
+        text_version="2026-11-rep-v1",
+        text_sha256="0" * 64,
+        authority="lpa_health",
+    )
+    page = coord_client.get(_change_url(case)).text
+    assert "Lasting power of attorney for health and welfare" in page
+    assert "arthur@example.org" in page
+    assert "Patient confirmed at" in page
