@@ -133,7 +133,5 @@ def test_only_a_representatives_case_with_the_patients_address_awaits_confirmati
 def test_a_confirmation_link_is_someone_elses_for_anyone_signed_in_but_the_patient():
     case, _ = patient_case(submitted_by_family=True, patient_email="P@example.org")
     assert access.confirmation_meant_for_someone_else(case, UserFactory(email="x@example.org"))
-    assert not access.confirmation_meant_for_someone_else(
-        case, UserFactory(email="p@example.org")
-    )
+    assert not access.confirmation_meant_for_someone_else(case, UserFactory(email="p@example.org"))
     assert not access.confirmation_meant_for_someone_else(case, AnonymousUser())
