@@ -111,3 +111,49 @@ def test_a_representatives_enquiry_confirmed_by_the_patient(page, browser, live_
 
     page.reload()
     assert "Arthur Price confirmed it on" in page.locator("main").inner_text()
+
+
+def test_the_patient_who_did_not_agree_and_the_links_that_do_nothing(page, browser, live_server):
+    from sesame.utils import get_query_string
+
+    from cases.representatives import confirmation_scope
+    from tests.factories import MembershipFactory, UserFactory, patient_case
+
+    case, _ = patient_case(
+        submitted_by_family=True,
+        relationship="Son",
+        representative_authority="permission",
+        patient_email="ada@example.org",
+        patient_name="Ada Price",
+    )
+    representative = MembershipFactory(case=case, role=Membership.Role.REPRESENTATIVE)
+    patient = UserFactory(username="ada@example.org", email="ada@example.org")
+    link = f"/confirm/{case.reference}/{get_query_string(patient, scope=confirmation_scope(case))}"
+
+    # The representative, signed in on the same computer, opens the patient's link.
+    page.goto(f"/sign-in/link/{get_query_string(representative.user)}")
+    page.get_by_role("button", name="Continue to my case").click()
+    page.goto(link)
+    assert page.get_by_role("heading", level=1).inner_text() == "This link is for the patient"
+    _check(page, "confirmation-other")
+
+    # A mistyped link.
+    page.goto("/confirm/MC-0000-0000/")
+    assert page.get_by_role("heading", level=1).inner_text() == "This link cannot be used"
+    _check(page, "confirmation-invalid")
+
+    # The patient, on their own device, did not agree.
+    context = browser.new_context(viewport=page.viewport_size, base_url=live_server.url)
+    ada = context.new_page()
+    ada.csp_violations = []
+    ada.goto(link)
+    ada.get_by_role("button", name="Send my answer").click()  # no answer: an error
+    assert ada.get_by_role("alert").inner_text().startswith("There is a problem")
+    _check(ada, "confirmation-error")
+    ada.get_by_label("No, I did not agree to this").check()
+    ada.get_by_role("button", name="Send my answer").click()
+    assert ada.get_by_role("heading", level=1).inner_text() == "Thank you for telling us"
+    _check(ada, "confirmation-disowned")
+    context.close()
+    case.refresh_from_db()
+    assert case.status == "withdrawn"
