@@ -17,6 +17,7 @@ from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -319,13 +320,18 @@ def sharing_consent_active(case: Case) -> bool:
 
 
 def visible_case_q(user: Person, prefix: str = "") -> Q:
-    """The cases a staff member may read: all for managers, else theirs and unassigned."""
+    """The cases a staff member may read: all for managers, else theirs, unassigned ones,
+    and cases in review (waiting for a second coordinator's check)."""
     if isinstance(user, AnonymousUser):
         return Q(pk__in=[])  # never reached through the admin; nothing, should it be
     if _may(user, "cases.view_all_cases"):
         return Q()
-    return Q(**{f"{prefix}assigned_coordinator": user}) | Q(
-        **{f"{prefix}assigned_coordinator__isnull": True}
+    # Release is a two-person decision: every coordinator may open a case in review to
+    # check it and approve its partner file.
+    return (
+        Q(**{f"{prefix}assigned_coordinator": user})
+        | Q(**{f"{prefix}assigned_coordinator__isnull": True})
+        | Q(**{f"{prefix}status": Status.REVIEW})
     )
 
 
@@ -391,6 +397,32 @@ def can_view_summary(user: Person) -> bool:
     return _may(user, "cases.view_summarysection")
 
 
+# Translation happens while a case is drafted and reviewed; only then does a translator
+# open its summary, and its records beside it (each opening audited by the views).
+TRANSLATABLE = frozenset({Status.DRAFTING, Status.REVIEW})
+
+
+def staff_case_for_summary(user: Person, ref: str) -> Case:
+    """The case whose summary (and records) a staff member opens in the summary editor.
+
+    Coordinators and managers: the cases they may read (``staff_cases``). Translators:
+    any case being drafted or reviewed — refused (403) otherwise, not told it exists.
+    """
+    if can_edit_english(user) or not can_edit_chinese(user):
+        case = Case.objects.filter(visible_case_q(user), pk=ref).first()
+        if case is None:
+            raise Http404("No such case")
+        if not can_view_summary(user):
+            raise PermissionDenied
+        return case
+    case = Case.objects.filter(pk=ref).first()
+    if case is None:
+        raise Http404("No such case")
+    if case.status not in TRANSLATABLE:
+        raise PermissionDenied
+    return case
+
+
 def can_edit_english(user: Person) -> bool:
     """Coordinators write the English summary (and draft it)."""
     return _may(user, "cases.change_summarysection")
@@ -408,6 +440,11 @@ def can_clear_records(user: Person) -> bool:
 
 def can_reassign(user: Person) -> bool:
     return _may(user, "cases.reassign_case")
+
+
+def can_export_cases(user: Person) -> bool:
+    """Managers export case lists (queue facts only; every export audited)."""
+    return _may(user, "cases.export_case")
 
 
 def may_assign(by: Person, coordinator: User | None, current_id: int | None) -> bool:

@@ -145,3 +145,20 @@ def reconcile_stuck_work() -> None:
     from cases.reconcile import reconcile
 
     reconcile()
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def render_case_file_pages(self: Task, case_file_id: int) -> None:
+    """Page images of a ready case file for the in-browser viewer; running twice is harmless."""
+    import subprocess
+
+    from cases.casefile.pages import case_file_pages_render
+
+    try:
+        case_file_pages_render(case_file_id=case_file_id)
+    except (OSError, subprocess.SubprocessError) as fault:
+        if self.request.retries >= self.max_retries:
+            logger.warning("page images for case file %s failed: %s", case_file_id, fault)
+            return
+        countdown = _backoff(self.request.retries, base=30, cap=600)
+        raise self.retry(exc=fault, countdown=countdown) from fault

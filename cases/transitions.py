@@ -11,7 +11,7 @@ from django.db import transaction
 from cases.access import case_manager_emails, sharing_consent_active
 from cases.audit import audit_log
 from cases.domain.workflow import NOTE_REQUIRED, PATIENT_TRANSITIONS, Status, can_transition
-from cases.models import AuditEvent, Case, CaseEvent, Notification
+from cases.models import AuditEvent, Case, CaseEvent, Notification, RecordCategory
 from cases.notifications import notification_queue
 
 if TYPE_CHECKING:
@@ -23,6 +23,10 @@ class TransitionNotAllowed(ValidationError):
     pass
 
 
+class StaleTransition(TransitionNotAllowed):
+    """The case moved on while the person's page was open; nothing was changed."""
+
+
 def case_transition(
     *,
     case: Case,
@@ -32,17 +36,33 @@ def case_transition(
     request: HttpRequest | None = None,
     by_patient: bool = False,
     notify: bool = True,
+    expected: str | None = None,
+    channel: str = "",
 ) -> Case:
     """Move a case to another status, if the workflow allows it, and record why.
 
-    Re-reads the case under a row lock so two coordinators clicking at once cannot both
-    move it from the same starting point.
+    Re-reads the case under a row lock. ``expected`` is the status the person saw when
+    they clicked: if the case has moved since, they are told and nothing is applied, so
+    two coordinators on the same stale page cannot both move it. ``channel`` is how a
+    patient asked a coordinator to withdraw for them (``case_withdraw_on_request``).
     """
     target = Status(to)
     note = note.strip()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         current = locked.status
+        if expected is not None and current != expected:
+            last = locked.events.select_related("actor").order_by("-at", "-pk").first()
+            who = f" (changed by {last.actor})" if last and last.actor else ""
+            raise StaleTransition(
+                f"This case is now {Status(current).label.lower()}{who}: it changed while "
+                "your page was open. Nothing was changed; check the case and try again."
+            )
+        if target == Status.WITHDRAWN and not by_patient and not channel:
+            raise TransitionNotAllowed(
+                "A coordinator withdraws a case only at the patient's request, saying how they "
+                "asked: use “Withdraw on the patient's request”."
+            )
         if not can_transition(current, target):
             raise TransitionNotAllowed(
                 f"A case that is {Status(current).label.lower()} cannot move to "
@@ -58,7 +78,12 @@ def case_transition(
         locked.status = target
         locked.save(update_fields=["status", "updated_at"])
         CaseEvent.objects.create(
-            case=locked, from_status=current, to_status=target, actor=actor, note=note
+            case=locked,
+            from_status=current,
+            to_status=target,
+            actor=actor,
+            note=note,
+            channel=channel,
         )
         audit_log(
             action=AuditEvent.Action.CASE_STATUS_CHANGED,
@@ -87,18 +112,25 @@ def case_transition(
 
 def transition_blocker(*, case: Case, target: Status) -> str:
     """What must happen before this move, beyond the workflow table; "" when nothing."""
-    if (
-        target == Status.READY
-        and not case.case_files.filter(
-            variant="partner", state="ready", approved_at__isnull=False
-        ).exists()
-    ):
-        return (
-            "A case is ready only with a partner case file that is ready and approved by a "
-            "coordinator. Generate one and approve it first."
-        )
+    if target == Status.READY:
+        newest = case.case_files.filter(variant="partner").order_by("-version").first()
+        if newest is None or newest.state != "ready" or newest.approved_at is None:
+            return (
+                "A case is ready only when the newest partner case file is ready and approved "
+                "by a second coordinator. Generate it and ask a colleague to approve it."
+            )
     if target == Status.SHARED and not sharing_consent_active(case):
         return "A case file is shared only with the patient's consent to sharing."
+    if (
+        target == Status.OPINION_RECEIVED
+        and not case.records.filter(category=RecordCategory.REVIEWER_OPINION)
+        .exclude(state="rejected")
+        .exists()
+    ):
+        return (
+            "Add the reviewer's opinion as a record first (on the Outcome page): the opinion "
+            "is kept as a record of its own."
+        )
     return ""
 
 

@@ -4,6 +4,7 @@ The summary has its own package (``cases.summary``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from cases.access import case_manager_emails, may_assign
 from cases.audit import audit_log
-from cases.domain.workflow import Status, can_transition
+from cases.domain.workflow import Status, WithdrawalChannel, can_transition
 from cases.models import (
     AuditEvent,
     Case,
@@ -22,14 +23,18 @@ from cases.models import (
     InternalNote,
     MedicalDirection,
     Notification,
+    Record,
+    RecordCategory,
     RecordRequest,
 )
 from cases.notifications import notification_queue
 from cases.records.selectors import case_checklist
-from cases.transitions import case_transition
+from cases.records.services import record_add
+from cases.transitions import StaleTransition, case_transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
     from django.http import HttpRequest
 
 
@@ -113,10 +118,29 @@ class Suggestion:
         return f"{self.covered} of {self.needed} essential record kinds are on the case"
 
 
+def _case_words(case: Case) -> str:
+    """The diagnosis and what the records say they are, lowercased, for keyword matching."""
+    descriptions = case.records.kept().values_list("description", flat=True)
+    return " ".join([case.diagnosis, case.treatment_so_far, *descriptions]).lower()
+
+
+def direction_fits(direction: MedicalDirection, words: str) -> bool:
+    """A direction with keywords (CAR-T: lymphoma, myeloma…) fits only a case naming one."""
+    keywords = direction.keyword_list
+    return not keywords or any(
+        re.search(rf"(?<!\w){re.escape(word)}(?!\w)", words) for word in keywords
+    )
+
+
 def directions_suggest(case: Case) -> list[Suggestion]:
-    """Directions for the case's medical area, best covered by its records first."""
+    """Directions of the case's area that fit its diagnosis and records, best covered first.
+
+    A HER2 breast-cancer case is not offered CAR-T: a direction with keywords is suggested
+    only when the diagnosis or a record description names one of them.
+    """
     present = set(case.records.kept().values_list("category", flat=True))
     confirmed = {c.direction_id: c for c in case.directions.all()}
+    words = _case_words(case)
     suggestions = [
         Suggestion(
             direction=direction,
@@ -125,6 +149,7 @@ def directions_suggest(case: Case) -> list[Suggestion]:
             confirmed=confirmed.get(direction.pk),
         )
         for direction in MedicalDirection.objects.filter(area=case.medical_area)
+        if direction.pk in confirmed or direction_fits(direction, words)
     ]
     return sorted(
         suggestions, key=lambda s: (s.direction.high_risk, -s.covered, s.direction.name_en)
@@ -137,6 +162,7 @@ def direction_confirm(
     direction: MedicalDirection,
     rationale: str,
     by: User,
+    rationale_zh: str = "",
     request: HttpRequest | None = None,
 ) -> CaseDirection:
     rationale = rationale.strip()
@@ -145,7 +171,12 @@ def direction_confirm(
     match, _ = CaseDirection.objects.update_or_create(
         case=case,
         direction=direction,
-        defaults={"rationale": rationale, "confirmed_by": by, "confirmed_at": timezone.now()},
+        defaults={
+            "rationale": rationale,
+            "rationale_zh": rationale_zh.strip(),
+            "confirmed_by": by,
+            "confirmed_at": timezone.now(),
+        },
     )
     audit_log(
         action=AuditEvent.Action.DIRECTION_CONFIRMED,
@@ -168,10 +199,20 @@ def outcome_release(
     by: User,
     request: HttpRequest | None = None,
 ) -> CaseOutcome:
-    """Show the review's outcome and next steps to the patient and tell them by e-mail."""
+    """Show the review's outcome and next steps to the patient and tell them by e-mail.
+
+    Only once the reviewers' opinion is on the case (``opinion_received``): an outcome
+    released earlier would sit under "We have received your enquiry".
+    """
     if not opinion_summary.strip() or not next_steps.strip():
         raise ValidationError("Write both the summary of the opinion and the next steps.")
     with transaction.atomic():
+        current = Case.objects.select_for_update().get(pk=case.pk).status
+        if current != Status.OPINION_RECEIVED:
+            raise ValidationError(
+                "An outcome is written only after the reviewers' opinion has arrived (status "
+                f"“opinion received”); this case is {Status(current).label.lower()}."
+            )
         outcome, _ = CaseOutcome.objects.update_or_create(
             case=case,
             defaults={
@@ -181,15 +222,6 @@ def outcome_release(
                 "released_at": timezone.now(),
             },
         )
-        if case.status == Status.SHARED:
-            case_transition(
-                case=case,
-                to=Status.OPINION_RECEIVED,
-                actor=by,
-                note="Outcome released.",
-                request=request,
-                notify=False,
-            )
         for email in case_manager_emails(case):
             notification_queue(
                 kind=Notification.Kind.OUTCOME_AVAILABLE,
@@ -231,3 +263,96 @@ def internal_note_add(
     note.save()
     audit_log(action=AuditEvent.Action.NOTE_ADDED, actor=by, case=note.case, request=request)
     return note
+
+
+# --- The opinion and withdrawal on request --------------------------------------------------
+
+
+def opinion_receive(
+    *, case: Case, file: UploadedFile, expected: str, by: User, request: HttpRequest | None = None
+) -> Record:
+    """Keep the reviewers' opinion as a record of its own and move the case on."""
+    with transaction.atomic():
+        if Case.objects.select_for_update().get(pk=case.pk).status != expected:
+            raise StaleTransition(
+                "This case changed while your page was open. Nothing was changed; check it "
+                "and try again."
+            )
+        added = record_add(
+            case=case,
+            file=file,
+            category=RecordCategory.REVIEWER_OPINION,
+            uploaded_by=by,
+            request=request,
+        )
+        # The same file sent twice is the same opinion: the existing record stands.
+        record = added.record or added.duplicate_of
+        if added.error or record is None:
+            raise ValidationError(added.error or "The opinion could not be stored.")
+        case_transition(
+            case=case,
+            to=Status.OPINION_RECEIVED,
+            actor=by,
+            note="The reviewers' opinion arrived.",
+            request=request,
+            expected=expected,
+        )
+    return record
+
+
+def case_withdraw_on_request(
+    *,
+    case: Case,
+    channel: str,
+    note: str,
+    confirmed: bool,
+    expected: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Case:
+    """Withdraw a case because the patient asked a coordinator to: how, why, confirmed.
+
+    The patient's portal then says a coordinator withdrew it at their request, and how
+    they asked; it is final, like the patient's own withdrawal.
+    """
+    errors: dict[str, str] = {}
+    if channel not in {c.value for c in WithdrawalChannel}:
+        errors["channel"] = "Say how the patient asked to withdraw."
+    if not note.strip():
+        errors["note"] = "Write a note: what the patient asked, in their words if you can."
+    if not confirmed:
+        errors["confirmed"] = "Tick the box to confirm the patient asked for this."
+    if errors:
+        raise ValidationError(errors)
+    return case_transition(
+        case=case,
+        to=Status.WITHDRAWN,
+        actor=by,
+        note=note,
+        request=request,
+        expected=expected,
+        channel=channel,
+    )
+
+
+# --- Key facts --------------------------------------------------------------------------------
+
+# Printed at the top of the case file; the coordinator fills in what the enquiry lacked.
+KEY_FACTS = ("sex", "current_medicines", "allergies", "other_conditions")
+
+
+def case_key_facts_update(
+    *, case: Case, facts: dict[str, str], by: User, request: HttpRequest | None = None
+) -> None:
+    """Save the coordinator's key facts (sex, medicines, allergies, other conditions)."""
+    unknown = set(facts) - set(KEY_FACTS)
+    if unknown:
+        raise ValueError(f"not key facts: {sorted(unknown)}")
+    Case.objects.filter(pk=case.pk).update(**facts, updated_at=timezone.now())
+    audit_log(
+        action=AuditEvent.Action.KEY_FACTS_UPDATED,
+        actor=by,
+        case=case,
+        request=request,
+        fields=sorted(facts),
+    )

@@ -52,6 +52,7 @@ ROUTES = {
     "cases.tasks.redact_*": {"queue": "redact"},
     "cases.tasks.partner_*": {"queue": "redact"},
     "cases.tasks.generate_case_file": {"queue": "render"},
+    "cases.tasks.render_case_file_pages": {"queue": "render"},
 }
 
 logger = logging.getLogger(__name__)

@@ -83,6 +83,7 @@ def seed_reference_data() -> None:
         ("0002_seed_medical_directions", "seed"),
         ("0003_staff_groups", "create_groups"),
         ("0007_view_all_cases", "grant_managers"),
+        ("0011_direction_cautions_and_term_list", "seed"),
     ):
         migration = importlib.import_module(f"cases.migrations.{module}")
         getattr(migration, function)(apps, None)

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -13,7 +14,7 @@ from django.utils.timesince import timesince
 
 from cases import access, workspace
 from cases.admin.case_pages import CasePagesMixin
-from cases.admin.filters import DEADLINE_SOON, AssignedFilter, OverdueFilter
+from cases.admin.filters import DEADLINE_SOON, AssignedFilter, OpenFilter, OverdueFilter
 from cases.admin.inlines import (
     CaseDirectionInline,
     CaseEventInline,
@@ -23,39 +24,52 @@ from cases.admin.inlines import (
     RecordInline,
     RecordRequestInline,
 )
-from cases.domain import reference
+from cases.admin.queue import QueueMixin
 from cases.domain.enquiry import ENQUIRY_FIELDS
-from cases.domain.workflow import FINAL, allowed_targets
-from cases.models import Case, InternalNote, Record
+from cases.domain.workflow import (
+    CONFIRM_FIRST,
+    FINAL,
+    Status,
+    allowed_targets,
+    coordinator_targets,
+)
+from cases.models import Case, InternalNote, Record, SummarySection, TextState
 from cases.records.services import record_clear_for_partner
+
+# Short area names keep the queue's columns within 1280 px.
+AREA_SHORT = {
+    "cancer": "Cancer",
+    "rare_disease": "Rare disease",
+    "fertility": "Fertility",
+    "eye_care": "Eye care",
+    "rehabilitation": "Rehabilitation",
+    "other": "Other",
+}
 
 
 @admin.register(Case)
-class CaseAdmin(CasePagesMixin):
+class CaseAdmin(QueueMixin, CasePagesMixin):
     list_display = [
         "reference",
         "patient_initials",
-        "medical_area",
-        "status",
-        "assigned_coordinator",
+        "area",
+        "status_label",
+        "coordinator",
         "waiting",
         "patient_quiet",
         "completeness",
         "deadline",
     ]
-    list_filter = [AssignedFilter, "status", "medical_area", OverdueFilter]
-    search_fields = ["=reference", "patient_name"]
+    list_filter = [AssignedFilter, OpenFilter, "status", "medical_area", OverdueFilter]
     show_full_result_count = False
     list_per_page = 50
     # Everything the enquiry collected is shown, never edited here.
     readonly_fields = [
         "reference",
         "status",
-        "status_actions",
         "submitted_at",
         "last_patient_activity_at",
         *("question_list" if name == "questions" else name for name in ENQUIRY_FIELDS),
-        "workspace_links",
         "audit_trail",
         "patient_confirmed_at",
     ]
@@ -66,9 +80,7 @@ class CaseAdmin(CasePagesMixin):
                 "fields": [
                     "reference",
                     "status",
-                    "status_actions",
                     "assigned_coordinator",
-                    "workspace_links",
                 ]
             },
         ),
@@ -90,6 +102,10 @@ class CaseAdmin(CasePagesMixin):
                     "last_patient_activity_at",
                 ]
             },
+        ),
+        (
+            "Key facts (printed in the case file)",
+            {"fields": ["sex", "current_medicines", "allergies", "other_conditions"]},
         ),
         (
             "Patient and contact",
@@ -131,19 +147,25 @@ class CaseAdmin(CasePagesMixin):
         return False
 
     def get_queryset(self, request):
-        # A coordinator works their own cases and picks up unassigned ones.
-        return access.staff_cases(request.user).select_related("assigned_coordinator")
-
-    def get_search_results(self, request, queryset, search_term):
-        # A reference is the primary key: look it up directly rather than scan the table.
-        canonical = reference.normalise(search_term) if search_term else None
-        if canonical:
-            return queryset.filter(pk=canonical), False
-        return super().get_search_results(request, queryset, search_term)
+        # A coordinator works their own cases and picks up unassigned ones; the queue
+        # marks cases whose Chinese went stale, in the same query.
+        return (
+            access.staff_cases(request.user)
+            .select_related("assigned_coordinator")
+            .annotate(
+                chinese_needs_update=Exists(
+                    SummarySection.objects.filter(
+                        case=OuterRef("pk"), state_zh=TextState.NEEDS_UPDATE
+                    )
+                )
+            )
+        )
 
     def changelist_view(self, request, extra_context=None):
         if not request.GET:
-            return HttpResponseRedirect(f"{request.path}?assigned=me")
+            # Open cases only (the filter's default); a manager starts from every case.
+            view = "all" if request.user.has_perm("cases.view_all_cases") else "me"
+            return HttpResponseRedirect(f"{request.path}?assigned={view}")
         return super().changelist_view(request, extra_context)
 
     def get_form(self, request, obj=None, **kwargs):
@@ -157,7 +179,8 @@ class CaseAdmin(CasePagesMixin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if "assigned_coordinator" in form.changed_data:
+        changed = set(form.changed_data)
+        if "assigned_coordinator" in changed:
             try:
                 workspace.case_assign(
                     case=obj,
@@ -167,8 +190,14 @@ class CaseAdmin(CasePagesMixin):
                 )
             except PermissionDenied as refused:
                 self.message_user(request, str(refused), messages.ERROR)
-        else:
-            super().save_model(request, obj, form, change)
+        facts = sorted(changed & set(workspace.KEY_FACTS))
+        if facts:
+            workspace.case_key_facts_update(
+                case=obj,
+                facts={name: getattr(obj, name) for name in facts},
+                by=request.user,
+                request=request,
+            )
 
     def save_formset(self, request, form, formset, change):
         for item in formset.save(commit=False):
@@ -183,11 +212,28 @@ class CaseAdmin(CasePagesMixin):
     def patient_initials(self, obj: Case) -> str:
         return obj.patient_initials
 
+    @admin.display(description="Area", ordering="medical_area")
+    def area(self, obj: Case) -> str:
+        return AREA_SHORT.get(obj.medical_area, obj.get_medical_area_display())
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj: Case) -> str:
+        if getattr(obj, "chinese_needs_update", False):
+            return format_html(
+                '{}<br><span class="state state-needs_update">Chinese needs update</span>',
+                obj.get_status_display(),
+            )
+        return obj.get_status_display()
+
+    @admin.display(description="Coordinator", ordering="assigned_coordinator__username")
+    def coordinator(self, obj: Case) -> str:
+        return str(obj.assigned_coordinator) if obj.assigned_coordinator else "—"
+
     @admin.display(description="Waiting", ordering="submitted_at")
     def waiting(self, obj: Case) -> str:
         return timesince(obj.submitted_at, depth=1)
 
-    @admin.display(description="Patient quiet for", ordering="last_patient_activity_at")
+    @admin.display(description="Patient quiet", ordering="last_patient_activity_at")
     def patient_quiet(self, obj: Case) -> str:
         return timesince(obj.last_patient_activity_at, depth=1)
 
@@ -196,7 +242,7 @@ class CaseAdmin(CasePagesMixin):
         have = obj.essentials_total - obj.essentials_missing
         return f"{have}/{obj.essentials_total} essential"
 
-    @admin.display(description="Decision deadline", ordering="decision_deadline")
+    @admin.display(description="Deadline", ordering="decision_deadline")
     def deadline(self, obj: Case) -> str:
         if not obj.decision_deadline:
             return "—"
@@ -215,37 +261,17 @@ class CaseAdmin(CasePagesMixin):
             "<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((q,) for q in obj.questions))
         )
 
-    @admin.display(description="Move to")
-    def status_actions(self, obj: Case) -> str:
-        targets = allowed_targets(obj.status)
-        if not targets:
-            return "No further changes: this case is final."
-        buttons = format_html_join(
-            " ",
-            '<button type="submit" class="button" form="transition-form" name="to" '
-            'value="{}">{}</button>',
-            ((target.value, target.label) for target in targets),
-        )
-        return format_html(
-            '{}<p class="help">Each change is recorded with your name and the note below '
-            "(required when declining: the patient reads it).</p>",
-            buttons,
-        )
-
-    @admin.display(description="Work on this case")
-    def workspace_links(self, obj: Case) -> str:
+    def _workspace_links(self, obj: Case) -> list[tuple[str, str]]:
         links = [
             ("request_records", "Request missing records"),
             ("summary", "Case summary (English and Chinese)"),
             ("directions", "China medical directions"),
-            ("outcome", "Outcome and next steps"),
             ("case_files", "PDF case files"),
+            ("outcome", "Outcome and next steps"),
         ]
-        return format_html_join(
-            " · ",
-            '<a href="{}">{}</a>',
-            ((reverse(f"admin:cases_case_{name}", args=[obj.pk]), label) for name, label in links),
-        )
+        return [
+            (reverse(f"admin:cases_case_{name}", args=[obj.pk]), label) for name, label in links
+        ]
 
     @admin.display(description="")
     def audit_trail(self, obj: Case) -> str:
@@ -262,7 +288,20 @@ class CaseAdmin(CasePagesMixin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        extra_context["transition_url"] = reverse("admin:cases_case_transition", args=[object_id])
+        case = self.get_queryset(request).filter(pk=object_id).first()
+        if case is not None:
+            # The sticky action bar: buttons, each carrying the status the page shows.
+            extra_context.update(
+                transition_url=reverse("admin:cases_case_transition", args=[object_id]),
+                transition_targets=coordinator_targets(case.status),
+                confirm_targets={str(t) for t in CONFIRM_FIRST},
+                workspace_links=self._workspace_links(case),
+                withdraw_url=(
+                    reverse("admin:cases_case_withdraw", args=[object_id])
+                    if Status.WITHDRAWN in allowed_targets(case.status)
+                    else ""
+                ),
+            )
         response = super().change_view(request, object_id, form_url, extra_context)
         self._audit_view(request, object_id, "case")
         return response

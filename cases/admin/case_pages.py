@@ -3,7 +3,7 @@ outcome, records and case files. Each parses the form, calls one service and res
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -11,28 +11,25 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from cases import access, workspace
+from cases.admin.case_file_pages import CaseFilePagesMixin
 from cases.admin.forms import (
     DirectionForm,
-    OutcomeForm,
     RecordRequestForm,
-    SectionForm,
-    TransitionForm,
 )
+from cases.admin.status_pages import StatusPagesMixin
+from cases.admin.summary_editor import SummaryEditorMixin
 from cases.audit import audit_log
 from cases.casefile import services as casefile
+from cases.casefile.approval import approval_checks, case_file_approve
 from cases.casefile.identifiers import identifier_accept, identifier_scan
-from cases.domain import glossary
-from cases.models import AuditEvent, Case, CaseFile, Record, RecordCategory, SummarySection
-from cases.records import services as records
+from cases.models import AuditEvent, Case, CaseFile, Record
 from cases.records.selectors import case_checklist
 from cases.serving import private_file_response
 from cases.summary import selectors as summary_selectors
-from cases.summary import services as summary
-from cases.transitions import TransitionNotAllowed, case_transition
 from medchina.http import AuthenticatedHttpRequest
 
 
-class CasePagesMixin(admin.ModelAdmin):
+class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
     """The custom pages of ``CaseAdmin``; every one starts from ``access.staff_cases``."""
 
     def _audit_view(self, request, object_id: str, page: str) -> None:
@@ -60,6 +57,7 @@ class CasePagesMixin(admin.ModelAdmin):
 
         return [
             view(self.transition_view, "transition", "transition/"),
+            view(self.withdraw_view, "withdraw", "withdraw/"),
             view(self.request_records_view, "request_records", "request-records/"),
             view(self.summary_view, "summary", "summary/"),
             view(self.summary_history_view, "summary_history", "summary/<str:key>/history/"),
@@ -68,6 +66,14 @@ class CasePagesMixin(admin.ModelAdmin):
             view(self.record_view, "record", "records/<uuid:public_id>/<str:kind>/"),
             view(self.case_files_view, "case_files", "case-files/"),
             view(self.case_file_download, "case_file", "case-files/<uuid:public_id>/"),
+            view(
+                self.case_file_pages_view, "case_file_pages", "case-files/<uuid:public_id>/pages/"
+            ),
+            view(
+                self.case_file_page_image,
+                "case_file_page",
+                "case-files/<uuid:public_id>/pages/<int:number>.jpg",
+            ),
             *super().get_urls(),
         ]
 
@@ -100,26 +106,6 @@ class CasePagesMixin(admin.ModelAdmin):
     def _back(self, case: Case) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
 
-    def transition_view(self, request: AuthenticatedHttpRequest, object_id: str):
-        case = self._case(request, object_id)
-        form = TransitionForm(request.POST or None)
-        if request.method != "POST" or not form.is_valid():
-            self.message_user(request, "Choose a status to move to.", messages.ERROR)
-            return self._back(case)
-        try:
-            case_transition(
-                case=case,
-                to=form.cleaned_data["to"],
-                actor=request.user,
-                note=form.cleaned_data["note"],
-                request=request,
-            )
-        except TransitionNotAllowed as refused:
-            self.message_user(request, refused.messages[0], messages.ERROR)
-        else:
-            self.message_user(request, f"{case.reference} is now {case.get_status_display()}.")
-        return self._back(case)
-
     def request_records_view(self, request: AuthenticatedHttpRequest, object_id: str):
         case = self._case(request, object_id)
         categories, message = workspace.record_request_prefill(case)
@@ -149,97 +135,6 @@ class CasePagesMixin(admin.ModelAdmin):
             checklist=case_checklist(case),
         )
 
-    def summary_view(self, request: AuthenticatedHttpRequest, object_id: str):
-        case = self._case(request, object_id, change=False)
-        self._audit_view(request, object_id, "summary")
-        if not access.can_view_summary(request.user):
-            raise PermissionDenied
-        stale: dict[str, SummarySection] = {}
-        bound: dict[str, SectionForm] = {}
-        if request.method == "POST" and request.POST.get("action") == "draft":
-            if not access.can_edit_english(request.user):
-                raise PermissionDenied
-            summary.summary_draft(case=case, by=request.user, request=request)
-            self.message_user(request, "Sections not yet started were drafted. Please check them.")
-            return HttpResponseRedirect(request.path)
-        if request.method == "POST":
-            # Each section is its own form, prefixed by its key so labels and ids stay unique.
-            key = request.POST.get("section", "")
-            section = access.staff_summary_section(case, key)
-            form = SectionForm(request.POST, prefix=section.key)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    summary.summary_section_save(
-                        section=section,
-                        edit=summary.SectionEdit(
-                            text_en=data["text_en"],
-                            state_en=data["state_en"],
-                            text_zh=data["text_zh"],
-                            state_zh=data["state_zh"],
-                            base_version=data["base_version"],
-                        ),
-                        by=request.user,
-                        request=request,
-                    )
-                except summary.StaleEdit as conflict:
-                    stale[section.key] = conflict.current
-                    bound[section.key] = form
-                    self.message_user(
-                        request,
-                        "Someone else saved this section while you were editing. Your text is "
-                        "still in the form; their version is shown beside it.",
-                        messages.ERROR,
-                    )
-                except PermissionDenied as denied:
-                    self.message_user(request, str(denied), messages.ERROR)
-                    bound[section.key] = form
-                else:
-                    self.message_user(request, f"{section.get_key_display()} saved.")
-                    return HttpResponseRedirect(f"{request.path}#section-{section.key}")
-        sections = sorted(case.summary_sections.all(), key=lambda s: s.order)
-        rows = []
-        for section in sections:
-            form = bound.get(section.key) or SectionForm(
-                prefix=section.key,
-                initial={
-                    "base_version": (stale.get(section.key) or section).version,
-                    "text_en": section.text_en,
-                    "state_en": section.state_en,
-                    "text_zh": section.text_zh,
-                    "state_zh": section.state_zh,
-                },
-            )
-            if section.key in stale:
-                # Saving again replaces their version knowingly: base it on what they saved.
-                form.data = {
-                    **form.data,
-                    f"{section.key}-base_version": stale[section.key].version,
-                }
-            if not access.can_edit_english(request.user):
-                form.fields["text_en"].disabled = True
-                form.fields["state_en"].disabled = True
-            if not access.can_edit_chinese(request.user):
-                form.fields["text_zh"].disabled = True
-                form.fields["state_zh"].disabled = True
-            rows.append(
-                {
-                    "section": section,
-                    "form": form,
-                    "heading_zh": glossary.SECTIONS[section.key],
-                    "stale": stale.get(section.key),
-                }
-            )
-        return self._page(
-            request,
-            case,
-            "summary.html",
-            "Case summary",
-            rows=rows,
-            glossary=glossary.ALL,
-            can_draft=request.user.has_perm("cases.change_summarysection"),
-        )
-
     def summary_history_view(self, request: AuthenticatedHttpRequest, object_id: str, key: str):
         case = self._case(request, object_id, change=False)
         self._audit_view(request, object_id, "summary_history")
@@ -253,13 +148,15 @@ class CasePagesMixin(admin.ModelAdmin):
     def directions_view(self, request: AuthenticatedHttpRequest, object_id: str):
         case = self._case(request, object_id)
         self._audit_view(request, object_id, "directions")
-        form = DirectionForm(request.POST or None)
+        show_all = request.GET.get("show") == "all"
+        form = DirectionForm(request.POST or None, case=case, show_all=show_all)
         if request.method == "POST" and form.is_valid():
             try:
                 workspace.direction_confirm(
                     case=case,
                     direction=form.cleaned_data["direction"],
                     rationale=form.cleaned_data["rationale"],
+                    rationale_zh=form.cleaned_data["rationale_zh"],
                     by=request.user,
                     request=request,
                 )
@@ -275,50 +172,12 @@ class CasePagesMixin(admin.ModelAdmin):
             "China medical directions",
             suggestions=workspace.directions_suggest(case),
             form=form,
+            show_all=show_all,
         )
-
-    def outcome_view(self, request: AuthenticatedHttpRequest, object_id: str):
-        case = self._case(request, object_id)
-        self._audit_view(request, object_id, "outcome")
-        existing = getattr(case, "outcome", None) if hasattr(case, "outcome") else None
-        form = OutcomeForm(
-            request.POST or None,
-            request.FILES or None,
-            initial={
-                "opinion_summary": existing.opinion_summary if existing else "",
-                "next_steps": existing.next_steps if existing else "",
-            },
-        )
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["opinion_file"]
-            if upload:
-                added = records.record_add(
-                    case=case,
-                    file=upload,
-                    category=RecordCategory.REVIEWER_OPINION,
-                    uploaded_by=request.user,
-                    request=request,
-                )
-                if added.error:
-                    form.add_error("opinion_file", added.error)
-            if not form.errors:
-                try:
-                    workspace.outcome_release(
-                        case=case,
-                        opinion_summary=form.cleaned_data["opinion_summary"],
-                        next_steps=form.cleaned_data["next_steps"],
-                        by=request.user,
-                        request=request,
-                    )
-                except ValidationError as refused:
-                    form.add_error(None, refused)
-                else:
-                    self.message_user(request, "The outcome is now on the patient's case page.")
-                    return self._back(case)
-        return self._page(request, case, "outcome.html", "Outcome and next steps", form=form)
 
     def record_view(self, request: AuthenticatedHttpRequest, object_id: str, public_id, kind: str):
-        case = self._case(request, object_id, change=False)
+        # Translators read the records of the summaries they translate (audited below).
+        case = access.staff_case_for_summary(request.user, object_id)
         record = access.staff_record(case, public_id)
         stored = {"file": record.derivative, "thumbnail": record.thumbnail}.get(kind)
         if record.state != Record.State.READY or not stored:
@@ -360,17 +219,33 @@ class CasePagesMixin(admin.ModelAdmin):
                         kind=request.POST.get("kind", "")[:30],
                         by=request.user,
                     )
-                elif action in {"approve", "release"}:
+                elif action == "approve":
                     target = access.staff_case_file(case, request.POST.get("case_file"))
-                    if action == "approve":
-                        casefile.case_file_approve(case_file=target, by=request.user)
-                    else:
-                        casefile.case_file_release(case_file=target, by=request.user)
-                    self.message_user(request, "Done.")
+                    case_file_approve(
+                        case_file=target,
+                        by=request.user,
+                        no_records_reason=request.POST.get("no_records_reason", "")[:2000],
+                        request=request,
+                    )
+                    self.message_user(
+                        request,
+                        f"Partner file v{target.version} approved. The case can now be moved "
+                        "to Ready.",
+                    )
+                elif action == "release":
+                    target = access.staff_case_file(case, request.POST.get("case_file"))
+                    casefile.case_file_release(case_file=target, by=request.user)
+                    self.message_user(request, "Released to the patient.")
             except ValidationError as refused:
-                self.message_user(request, refused.messages[0], messages.ERROR)
+                for message in refused.messages:
+                    self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.path)
-        files = case.case_files.all()
+        files = list(case.case_files.select_related("approved_by"))
+        newest_partner = max(
+            (f for f in files if f.variant == CaseFile.Variant.PARTNER),
+            key=lambda f: f.version,
+            default=None,
+        )
         return self._page(
             request,
             case,
@@ -379,6 +254,12 @@ class CasePagesMixin(admin.ModelAdmin):
             files=files,
             hits=identifier_scan(case),
             sharing_consent=access.sharing_consent_active(case),
+            newest_partner=newest_partner,
+            checks=(
+                approval_checks(case_file=newest_partner, by=request.user)
+                if newest_partner and not newest_partner.approved_at
+                else []
+            ),
             rendering=any(
                 f.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING} for f in files
             ),

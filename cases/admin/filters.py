@@ -48,6 +48,33 @@ class AssignedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OpenFilter(admin.SimpleListFilter):
+    """Open cases unless asked otherwise: closed, withdrawn and declined ones are done."""
+
+    title = "open or final"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("final", "Closed, withdrawn or declined"), ("any", "Any")]
+
+    def choices(self, changelist):
+        current = self.value() or "open"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any" or (value is None and "status__exact" in request.GET):
+            return queryset  # someone asking for a status gets it, final or not
+        if value == "final":
+            return queryset.filter(status__in=FINAL)
+        return queryset.exclude(status__in=FINAL)
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "needs attention"
     parameter_name = "attention"
@@ -56,6 +83,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [
             ("overdue", "Overdue or deadline within 14 days"),
             ("incomplete", "Missing essential records"),
+            ("needs_update", "Chinese needs update"),
         ]
 
     def queryset(self, request, queryset):
@@ -70,4 +98,6 @@ class OverdueFilter(admin.SimpleListFilter):
             )
         if self.value() == "incomplete":
             return queryset.exclude(status__in=FINAL).filter(essentials_missing__gt=0)
+        if self.value() == "needs_update":
+            return queryset.filter(chinese_needs_update=True)
         return queryset

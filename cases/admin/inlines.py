@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -79,15 +80,18 @@ class CaseDirectionInline(ReadOnlyInline):
 
     @admin.display(description="Caution")
     def high_risk_caution(self, obj: CaseDirection) -> str:
-        return obj.direction.cautions if obj.direction.high_risk else "—"
+        return obj.direction.cautions or "—"
 
 
 class RecordInline(ReadOnlyInline):
     model = Record
+    # Numbered as in the case file: by document date, undated last.
+    ordering = (F("document_date").asc(nulls_last=True), "created_at")
     readonly_fields = (
-        "preview",
+        "thumbnail_image",
         "category",
         "document_date",
+        "description",
         "original_name",
         "state",
         "rejection_reason",
@@ -104,12 +108,20 @@ class RecordInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
 
+    # Not called "preview": the model's own ``Record.preview`` field would win the admin's
+    # lookup and the thumbnail would never show.
     @admin.display(description="")
-    def preview(self, obj: Record) -> str:
+    def thumbnail_image(self, obj: Record) -> str:
         if obj.state != Record.State.READY or not obj.thumbnail:
             return "—"
         url = reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "thumbnail"])
-        return format_html('<img src="{}" alt="" width="56" loading="lazy">', url)
+        return format_html(
+            '<a href="{}"><img src="{}" alt="First page of the {}" class="record-thumb" '
+            'width="56" loading="lazy"></a>',
+            reverse("admin:cases_case_record", args=[obj.case_id, obj.public_id, "file"]),
+            url,
+            obj.get_category_display().lower(),
+        )
 
     @admin.display(description="File")
     def download(self, obj: Record) -> str:

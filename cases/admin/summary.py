@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import access
@@ -74,3 +74,5 @@ class SummarySectionAdmin(SimpleHistoryAdmin):
             )
         except (summary.StaleEdit, PermissionDenied) as refused:
             self.message_user(request, str(refused), messages.ERROR)
+        except ValidationError as refused:
+            self.message_user(request, refused.messages[0], messages.ERROR)

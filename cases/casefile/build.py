@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases.casefile.render import case_file_build
 from cases.leases import lease_claim, lease_kept, lease_release
 from cases.models import CaseFile
+from cases.tasks import enqueue_on_commit, render_case_file_pages
 
 # Renders started before giving up (a render that kills its worker comes back each time).
 MAX_RENDER_ATTEMPTS = 3
@@ -96,4 +97,6 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     case_file.duration_ms = int((time.monotonic() - started) * 1000)
     case_file.last_error = ""
     case_file.save()
+    # The page images follow as their own task: a slow preview never delays the file.
+    enqueue_on_commit(render_case_file_pages, case_file.pk)
     return case_file

@@ -34,9 +34,8 @@ def identifier_scan(case: Case) -> list[Hit]:
     texts += [
         ("Record descriptions", d) for d in case.records.values_list("description", flat=True)
     ]
-    texts += [
-        ("Direction rationales", r) for r in case.directions.values_list("rationale", flat=True)
-    ]
+    for rationale, rationale_zh in case.directions.values_list("rationale", "rationale_zh"):
+        texts += [("Direction rationales", rationale), ("Direction rationales", rationale_zh)]
     hits: list[Hit] = []
     for where, text in texts:
         if text:

@@ -14,10 +14,12 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 import pikepdf
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from PIL import Image
@@ -26,7 +28,7 @@ from weasyprint import HTML
 from cases.casefile.fetcher import SafeFetcher
 from cases.domain import glossary
 from cases.domain.validators import age_in_years
-from cases.models import Case, CaseFile, RecordCategory, SummarySection
+from cases.models import Case, CaseFile, RecordCategory
 
 MAX_TOTAL_PAGES = 3000
 MAX_RECORD_PAGES = 2000
@@ -58,7 +60,7 @@ def _context(
 ) -> dict[str, Any]:
     partner = variant == CaseFile.Variant.PARTNER
     sections = sorted(case.summary_sections.all(), key=lambda s: s.order)
-    timeline = case.records.timeline().order_by("document_date")
+    timeline = case.records.timeline().order_by("document_date", "created_at")
     return {
         "case": case,
         "partner": partner,
@@ -70,6 +72,7 @@ def _context(
         "age": age_in_years(case.patient_date_of_birth),
         "area_zh": glossary.MEDICAL_AREAS.get(case.medical_area, ""),
         "goal_zh": glossary.GOALS.get(case.goal, ""),
+        "sex_zh": glossary.SEXES.get(case.sex, ""),
         "sections": [
             {
                 "key": s.key,
@@ -79,7 +82,9 @@ def _context(
                 "zh": s.text_zh,
             }
             for s in sections
-            if s.key != SummarySection.Key.TIMELINE
+            # The coordinator's own Timeline is printed; a section marked "not needed"
+            # (with a reason, checked at approval) is left out.
+            if not s.not_needed_reason
         ],
         "timeline": [
             {
@@ -93,6 +98,10 @@ def _context(
         "directions": case.directions.select_related("direction"),
         "entries": entries,
     }
+
+
+def _day(day: date | None) -> str:
+    return f"{day:%Y-%m-%d}" if day else "undated"
 
 
 def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, text: str, *, right: bool = False) -> None:
@@ -135,13 +144,14 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, text: str, *, right: bool = Fal
 def case_file_build(case: Case, variant: str, output: Path, version: int = 1) -> Built:
     """Render the case file to ``output`` (written whole, then moved into place)."""
     partner = variant == CaseFile.Variant.PARTNER
-    ready = case.records.ready().order_by("document_date", "created_at")
+    # Document-date order, undated last: the same numbers on stamps, index and bookmarks.
+    ready = case.records.ready().order_by(F("document_date").asc(nulls_last=True), "created_at")
     if partner:
         ready = ready.exclude(category=RecordCategory.REVIEWER_OPINION)
     records = list(ready)
     images: dict[str, bytes] = {}
     entries: list[dict] = []
-    pdf_sources: list[tuple[dict, Path]] = []
+    pdf_sources: list[tuple[dict, Path, date | None]] = []
     budget = MAX_TOTAL_PAGES
     for number, record in enumerate(records, 1):
         entry = {
@@ -175,7 +185,7 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
                     )
                 entry["pages"] = pages
                 budget -= pages
-                pdf_sources.append((entry, path))
+                pdf_sources.append((entry, path, record.document_date))
             else:
                 source = record.preview if record.preview else record.derivative
                 with source.open("rb") as handle:
@@ -200,7 +210,8 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
         total_records = len(entries)
         record_pages: set[int] = set()
         with pdf.open_outline() as outline:
-            for entry, path in pdf_sources:
+            for entry, path, document_date in pdf_sources:
+                bookmark_day = _day(document_date)
                 try:
                     with pikepdf.open(path) as record_pdf:
                         start = len(pdf.pages)
@@ -216,7 +227,9 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
                             )
                         outline.root.append(
                             pikepdf.OutlineItem(
-                                f"Record {entry['number']}: {entry['category']}", start
+                                f"Record {entry['number']}: {entry['category']} · "
+                                f"{entry['category_zh']} ({bookmark_day})",
+                                start,
                             )
                         )
                 except (pikepdf.PdfError, OSError) as error:

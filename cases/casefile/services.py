@@ -97,20 +97,6 @@ def case_file_give_up(*, case_file_id: int, error: str) -> None:
     )
 
 
-def case_file_approve(*, case_file: CaseFile, by: User) -> None:
-    if case_file.variant != CaseFile.Variant.PARTNER or case_file.state != CaseFile.State.READY:
-        raise ValidationError("Only a ready partner case file can be approved.")
-    case_file.approved_by = by
-    case_file.approved_at = timezone.now()
-    case_file.save(update_fields=["approved_by", "approved_at"])
-    audit_log(
-        action=AuditEvent.Action.CASE_FILE_APPROVED,
-        actor=by,
-        case=case_file.case,
-        target=str(case_file.public_id),
-    )
-
-
 def case_file_release(*, case_file: CaseFile, by: User) -> None:
     if case_file.variant != CaseFile.Variant.INTERNAL or case_file.state != CaseFile.State.READY:
         raise ValidationError("Only a ready internal case file can be released to the patient.")

@@ -21,6 +21,12 @@ class MedicalArea(LabelledChoice):
     OTHER = "other", "Other"
 
 
+class Sex(LabelledChoice):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other or prefers not to say"
+
+
 class Goal(LabelledChoice):
     INFORMATION = "information", "Information: understand the options"
     TREATMENT = "treatment", "Treatment exploration: could treatment in China be possible?"

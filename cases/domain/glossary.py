@@ -40,7 +40,7 @@ RECORD_CATEGORIES: dict[str, str] = {
 
 MEDICAL_AREAS: dict[str, str] = {
     MedicalArea.CANCER: "癌症与肿瘤",
-    MedicalArea.RARE_DISEASE: "罕见病与疑难诊断",
+    MedicalArea.RARE_DISEASE: "罕见病与疑难病诊断",
     MedicalArea.FERTILITY: "生育与生殖医学",
     MedicalArea.EYE_CARE: "眼科",
     MedicalArea.REHABILITATION: "康复与慢性病",
@@ -52,6 +52,8 @@ GOALS: dict[str, str] = {
     Goal.TREATMENT: "探索治疗：是否可能在中国接受治疗",
     Goal.TRAVEL: "出行规划：赴华就医需要做哪些准备",
 }
+
+SEXES: dict[str, str] = {"female": "女", "male": "男", "other": "其他或不愿说明"}
 
 STATUSES: dict[str, str] = {
     Status.SUBMITTED: "已提交",
@@ -65,6 +67,31 @@ STATUSES: dict[str, str] = {
     Status.CLOSED: "已结案",
     Status.WITHDRAWN: "已撤回",
     Status.DECLINED: "未受理",
+}
+
+# Clinical terms every summary uses; the start of the editable term list (MedicalTerm).
+CLINICAL_TERMS: dict[str, str] = {
+    "biopsy": "活检",
+    "metastatic": "转移性",
+    "HER2-positive": "HER2阳性",
+    "breast cancer": "乳腺癌",
+    "chemotherapy": "化疗",
+    "radiotherapy": "放疗",
+    "immunotherapy": "免疫治疗",
+    "targeted therapy": "靶向治疗",
+    "trastuzumab": "曲妥珠单抗",
+    "pertuzumab": "帕妥珠单抗",
+    "stage": "分期",
+    "lymph node": "淋巴结",
+    "MRI": "磁共振成像（MRI）",
+    "CT scan": "CT扫描",
+    "PET-CT": "PET-CT",
+    "IVF cycle": "试管婴儿周期",
+    "embryo": "胚胎",
+    "AMH": "抗缪勒管激素（AMH）",
+    "genetic testing": "基因检测",
+    "whole genome sequencing": "全基因组测序",
+    "discharge summary": "出院小结",
 }
 
 ALL: dict[str, dict[str, str]] = {

@@ -19,3 +19,5 @@ class TextState(LabelledChoice):
     NOT_STARTED = "not_started", "Not started"
     DRAFT = "draft", "Draft"
     REVIEWED = "reviewed", "Reviewed"
+    # Chinese only, set by the service: the English changed after the Chinese was reviewed.
+    NEEDS_UPDATE = "needs_update", "Needs update"

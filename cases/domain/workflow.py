@@ -53,8 +53,22 @@ for _status in _WITHDRAWABLE:
 for _status in _DECLINABLE:
     TRANSITIONS[_status] = TRANSITIONS[_status] | {S.DECLINED}
 
-# Transitions a patient may make themselves; everything else is a coordinator's.
+# Transitions a patient may make themselves; everything else is a coordinator's. A
+# coordinator withdraws a case only on the patient's request, through its own action that
+# records how they asked (``WithdrawalChannel``), never through the ordinary buttons.
 PATIENT_TRANSITIONS = frozenset({S.WITHDRAWN})
+# Final moves nobody can undo: the case page asks "Are you sure?" before making them.
+CONFIRM_FIRST = frozenset({S.WITHDRAWN, S.DECLINED, S.CLOSED})
+
+
+class WithdrawalChannel(LabelledChoice):
+    PHONE = "phone", "by phone"
+    EMAIL = "email", "by e-mail"
+    LETTER = "letter", "by letter"
+    IN_PERSON = "in_person", "in person"
+    MESSAGE = "message", "in a secure message"
+
+
 # Transitions that need a note (the reason is shown to the patient with kind guidance).
 NOTE_REQUIRED = frozenset({S.DECLINED})
 
@@ -69,6 +83,11 @@ def can_transition(current: str, target: str) -> bool:
 def allowed_targets(current: str) -> list[Status]:
     order = list(Status)
     return sorted(TRANSITIONS[Status(current)], key=order.index)
+
+
+def coordinator_targets(current: str) -> list[Status]:
+    """The case page's buttons: every allowed move but withdrawal (its own action)."""
+    return [target for target in allowed_targets(current) if target != S.WITHDRAWN]
 
 
 # What the patient reads on their portal, in plain English.
@@ -93,13 +112,13 @@ PATIENT_TEXT: dict[Status, tuple[str, str]] = {
     ),
     S.REVIEW: (
         "Your case summary is being checked",
-        "A second coordinator checks the summary and the translation before anything is "
-        "prepared for sharing.",
+        "A coordinator has written the summary and its Chinese translation. A second "
+        "coordinator checks them, and the pseudonymised case file, before anything is shared.",
     ),
     S.READY: (
         "Your case file is ready",
-        "Your case file is prepared. It is shared with a China-side medical team only "
-        "with your separate consent to sharing.",
+        "Your case file is prepared and a second coordinator has checked it. It is shared "
+        "with a China-side medical team only with your separate consent to sharing.",
     ),
     S.SHARED: (
         "Your case file has been shared",
@@ -127,3 +146,13 @@ PATIENT_TEXT: dict[Status, tuple[str, str]] = {
         "clinicians, who know your situation best.",
     ),
 }
+
+
+def withdrawn_on_request_text(channel_label: str, day: str) -> tuple[str, str]:
+    """What the patient reads when a coordinator withdrew the case at their request."""
+    return (
+        "Your enquiry was withdrawn at your request",
+        f"A coordinator withdrew it on {day} after you asked us {channel_label}. We will not "
+        "work on this case any further. You can ask us to erase your data as described in "
+        "the privacy notice.",
+    )

@@ -18,6 +18,7 @@ from cases.models.casefile import CaseFile, IdentifierResolution, _case_file_pat
 from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
 from cases.models.record import Record, RecordQuerySet, _record_path
 from cases.models.summary import SummarySection
+from cases.models.translation import MedicalTerm, TranslationUnit
 
 # Migrations 0001 and 0004 name the upload_to functions as cases.models.<name>.
 __migration_names__ = (_case_file_path, _record_path)
@@ -39,6 +40,7 @@ __all__ = [
     "Invitation",
     "MedicalArea",
     "MedicalDirection",
+    "MedicalTerm",
     "Membership",
     "Notification",
     "Record",
@@ -47,4 +49,5 @@ __all__ = [
     "RecordRequest",
     "SummarySection",
     "TextState",
+    "TranslationUnit",
 ]

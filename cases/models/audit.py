@@ -62,6 +62,8 @@ class AuditEvent(models.Model):
         )
         PATIENT_CONFIRMED = "patient.confirmed", "Patient confirmed a representative's enquiry"
         PATIENT_DISOWNED = "patient.disowned", "Patient said they did not agree to the enquiry"
+        CASES_EXPORTED = "cases.exported", "Case list exported"
+        KEY_FACTS_UPDATED = "case.key_facts_updated", "Key facts updated"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)

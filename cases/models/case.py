@@ -10,8 +10,13 @@ from django.utils import timezone
 
 from cases.domain import reference
 from cases.domain.consents import Authority, ConsentKind
-from cases.domain.enquiry import ContactMethod, Goal, MedicalArea
-from cases.domain.workflow import PATIENT_TEXT, Status
+from cases.domain.enquiry import ContactMethod, Goal, MedicalArea, Sex
+from cases.domain.workflow import (
+    PATIENT_TEXT,
+    Status,
+    WithdrawalChannel,
+    withdrawn_on_request_text,
+)
 
 User = settings.AUTH_USER_MODEL
 
@@ -54,6 +59,12 @@ class Case(models.Model):
     patient_date_of_birth = models.DateField()
     nhs_number = models.CharField(max_length=10, blank=True)
     current_provider = models.CharField("current hospital, trust or provider", max_length=200)
+
+    # Key facts printed at the top of the case file; from the enquiry or the coordinator.
+    sex = models.CharField(max_length=20, choices=Sex.choices, blank=True)
+    current_medicines = models.TextField(blank=True)
+    allergies = models.TextField(blank=True)
+    other_conditions = models.TextField("other medical conditions", blank=True)
 
     # The medical picture, in the patient's words.
     medical_area = models.CharField(max_length=20, choices=MedicalArea.choices)
@@ -126,6 +137,14 @@ class Case(models.Model):
 
     @property
     def status_for_patient(self) -> tuple[str, str]:
+        if self.status == Status.WITHDRAWN:
+            # The patient sees who withdrew: themselves, or a coordinator at their request.
+            event = self.events.filter(to_status=Status.WITHDRAWN).exclude(channel="").last()
+            if event is not None:
+                return withdrawn_on_request_text(
+                    WithdrawalChannel(event.channel).label,
+                    f"{timezone.localtime(event.at):%-d %B %Y}",
+                )
         return PATIENT_TEXT[Status(self.status)]
 
 
@@ -190,6 +209,8 @@ class CaseEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     note = models.TextField(blank=True)
+    # Set when a coordinator withdrew the case on the patient's request: how they asked.
+    channel = models.CharField(max_length=20, choices=WithdrawalChannel.choices, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

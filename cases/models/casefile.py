@@ -57,6 +57,11 @@ class CaseFile(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.TextField(
+        blank=True, help_text="Why the file was approved without records, when it was."
+    )
+    # Page images for the in-browser viewer, rendered by the worker after the PDF.
+    preview_pages = models.PositiveIntegerField(default=0)
     released_at = models.DateTimeField(
         null=True, blank=True, help_text="When the patient may download it (internal only)."
     )
@@ -71,6 +76,11 @@ class CaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.variant} v{self.version}"
+
+    @property
+    def preview_page_numbers(self) -> range:
+        """The pages the case-file page shows as thumbnails (the viewer has them all)."""
+        return range(1, min(self.preview_pages, 24) + 1)
 
 
 class IdentifierResolution(models.Model):

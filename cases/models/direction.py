@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -19,7 +20,20 @@ class MedicalDirection(models.Model):
     name_en = models.CharField("name (English)", max_length=200)
     name_zh = models.CharField("name (Simplified Chinese)", max_length=200)
     helps_with = models.TextField("what it may help with")
-    cautions = models.TextField(blank=True)
+    helps_with_zh = models.TextField("what it may help with (Simplified Chinese)", blank=True)
+    cautions = models.TextField(
+        blank=True,
+        help_text="Required for high-risk directions: eligibility depends on the diagnosis and "
+        "indication, clinical assessment, hospital policy, the doctor's decision, institutional "
+        "approval and applicable regulations.",
+    )
+    cautions_zh = models.TextField("cautions (Simplified Chinese)", blank=True)
+    keywords = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated words (e.g. lymphoma, myeloma). When set, the direction is "
+        "suggested only for cases whose diagnosis or record descriptions mention one of them.",
+    )
     high_risk = models.BooleanField(
         default=False,
         help_text="Eligibility depends on diagnosis, clinical assessment, hospital policy "
@@ -39,6 +53,26 @@ class MedicalDirection(models.Model):
     def __str__(self) -> str:
         return self.name_en
 
+    def clean(self) -> None:
+        # Eligibility for a high-risk direction is never a given: it always carries a
+        # caution, in both languages the case file prints.
+        if self.high_risk and not (self.cautions or "").strip():
+            raise ValidationError(
+                {
+                    "cautions": "A high-risk direction needs a caution: say what eligibility "
+                    "depends on (diagnosis and indication, clinical assessment, hospital "
+                    "policy, the doctor's decision, institutional approval, regulations)."
+                }
+            )
+        if self.high_risk and not (self.cautions_zh or "").strip():
+            raise ValidationError(
+                {"cautions_zh": "A high-risk direction needs its caution in Chinese too."}
+            )
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [word.strip().lower() for word in self.keywords.split(",") if word.strip()]
+
 
 class CaseDirection(models.Model):
     """A medical direction a coordinator confirmed for a case, with the reason."""
@@ -46,6 +80,7 @@ class CaseDirection(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="directions")
     direction = models.ForeignKey(MedicalDirection, on_delete=models.PROTECT, related_name="+")
     rationale = models.TextField()
+    rationale_zh = models.TextField("rationale (Simplified Chinese)", blank=True)
     confirmed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     confirmed_at = models.DateTimeField(default=timezone.now)
 

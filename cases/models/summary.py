@@ -32,6 +32,13 @@ class SummarySection(models.Model):
     state_zh = models.CharField(
         max_length=12, choices=TextState.choices, default=TextState.NOT_STARTED
     )
+    not_needed_reason = models.CharField(
+        "not needed because",
+        max_length=300,
+        blank=True,
+        help_text="Leave empty to print the section. With a reason, it is left out of the "
+        "partner file and does not need review.",
+    )
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from cases.access import can_edit_chinese, can_edit_english
 from cases.audit import audit_log
@@ -19,6 +20,7 @@ from cases.domain import glossary
 from cases.domain.validators import age_in_years
 from cases.models import AuditEvent, Case, RecordCategory, SummarySection, TextState
 from cases.records.selectors import case_checklist
+from cases.summary.translation import memory_learn
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -26,14 +28,19 @@ if TYPE_CHECKING:
 
 
 def _timeline(case: Case) -> tuple[str, str]:
-    dated = case.records.timeline().order_by("document_date", "created_at")
+    """One line per record in document-date order; undated records last, said so."""
+    provided = case.records.provided().order_by(
+        F("document_date").asc(nulls_last=True), "created_at"
+    )
     en, zh = [], []
-    for record in dated:
+    for record in provided:
         label = record.get_category_display()
         label_zh = glossary.RECORD_CATEGORIES.get(record.category, label)
         detail = f": {record.description}" if record.description else ""
-        en.append(f"{record.document_date:%Y-%m-%d} — {label}{detail}")
-        zh.append(f"{record.document_date:%Y-%m-%d} — {label_zh}{detail}")
+        day_en = f"{record.document_date:%Y-%m-%d}" if record.document_date else "Undated"
+        day_zh = f"{record.document_date:%Y-%m-%d}" if record.document_date else "无日期"
+        en.append(f"{day_en} — {label}{detail}")
+        zh.append(f"{day_zh} — {label_zh}{detail}")
     return "\n".join(en), "\n".join(zh)
 
 
@@ -125,6 +132,8 @@ class SectionEdit:
     text_zh: str
     state_zh: str
     base_version: int
+    # None leaves the reason as it is (translators' forms do not carry it).
+    not_needed_reason: str | None = None
 
 
 def section_at_version(section_id: int, base_version: int, *, lock: bool = False) -> SummarySection:
@@ -140,6 +149,76 @@ def section_at_version(section_id: int, base_version: int, *, lock: bool = False
     return current
 
 
+def _section_changes(section: SummarySection, edit: SectionEdit, by: User) -> dict[str, str]:
+    """The fields an edit changes, once it is clear the editor may change them.
+
+    A translator may change only the Chinese side; an attempt to change the English is
+    refused, not silently dropped.
+    """
+    english_changed = (edit.text_en, edit.state_en) != (section.text_en, section.state_en)
+    chinese_changed = (edit.text_zh, edit.state_zh) != (section.text_zh, section.state_zh)
+    reason = None if edit.not_needed_reason is None else edit.not_needed_reason.strip()
+    reason_changed = reason is not None and reason != section.not_needed_reason
+    if (english_changed or reason_changed) and not can_edit_english(by):
+        raise PermissionDenied("You can edit only the Chinese text of a summary.")
+    if chinese_changed and not can_edit_chinese(by):
+        raise PermissionDenied("You cannot edit the Chinese text of a summary.")
+    if edit.state_en == TextState.NEEDS_UPDATE or (
+        edit.state_zh == TextState.NEEDS_UPDATE and section.state_zh != TextState.NEEDS_UPDATE
+    ):
+        raise ValidationError("“Needs update” is set by the service when the English changes.")
+    changes: dict[str, str] = {}
+    if english_changed:
+        changes.update(text_en=edit.text_en, state_en=edit.state_en)
+        # Chinese reviewed against older English no longer says the same thing (the
+        # English went from "12 of 14 cycles" to "13 of 14"): ask the translator to look
+        # again, unless this same edit reviews the Chinese too.
+        if (
+            edit.text_en != section.text_en
+            and section.state_zh == TextState.REVIEWED
+            and edit.state_zh == TextState.REVIEWED
+            and edit.text_zh == section.text_zh
+        ):
+            changes.update(state_zh=TextState.NEEDS_UPDATE)
+    if chinese_changed:
+        changes.update(text_zh=edit.text_zh, state_zh=edit.state_zh)
+    if reason is not None and reason_changed:
+        changes.update(not_needed_reason=reason)
+    return changes
+
+
+def _section_write(
+    *, section: SummarySection, edit: SectionEdit, by: User, request: HttpRequest | None
+) -> SummarySection:
+    """Inside a transaction: check, lock, compare versions, write, audit, learn."""
+    changes = _section_changes(section, edit, by)
+    if not changes:
+        return section
+    saved = section_at_version(section.pk, edit.base_version, lock=True)
+    for name, value in changes.items():
+        setattr(saved, name, value)
+    saved.version += 1
+    saved.updated_by = by
+    _history_note(saved, by, "Edited")
+    saved.save()
+    sides = [
+        side
+        for side, names in (("en", {"text_en", "state_en"}), ("zh", {"text_zh", "state_zh"}))
+        if names & changes.keys()
+    ]
+    audit_log(
+        action=AuditEvent.Action.SUMMARY_EDITED,
+        actor=by,
+        case=saved.case,
+        target=saved.key,
+        request=request,
+        sides=sides,
+    )
+    if changes.get("state_zh") == TextState.REVIEWED and saved.text_zh:
+        memory_learn(case=saved.case, text_en=saved.text_en, text_zh=saved.text_zh, by=by)
+    return saved
+
+
 def summary_section_save(
     *,
     section: SummarySection,
@@ -147,39 +226,36 @@ def summary_section_save(
     by: User,
     request: HttpRequest | None = None,
 ) -> SummarySection:
-    """Save one section if nobody else saved it first (optimistic locking).
-
-    A translator may change only the Chinese side; an attempt to change the English is
-    refused, not silently dropped.
-    """
-    english_changed = (edit.text_en, edit.state_en) != (section.text_en, section.state_en)
-    chinese_changed = (edit.text_zh, edit.state_zh) != (section.text_zh, section.state_zh)
-    if english_changed and not can_edit_english(by):
-        raise PermissionDenied("You can edit only the Chinese text of a summary.")
-    if chinese_changed and not can_edit_chinese(by):
-        raise PermissionDenied("You cannot edit the Chinese text of a summary.")
-    fields: dict[str, str] = {}
-    if english_changed:
-        fields.update(text_en=edit.text_en, state_en=edit.state_en)
-    if chinese_changed:
-        fields.update(text_zh=edit.text_zh, state_zh=edit.state_zh)
-    if not fields:
-        return section
+    """Save one section if nobody else saved it first (optimistic locking)."""
     with transaction.atomic():
-        saved = section_at_version(section.pk, edit.base_version, lock=True)
-        for name, value in fields.items():
-            setattr(saved, name, value)
-        saved.version += 1
-        saved.updated_by = by
-        _history_note(saved, by, "Edited")
-        saved.save()
-        sides = [side for side, on in (("en", english_changed), ("zh", chinese_changed)) if on]
-        audit_log(
-            action=AuditEvent.Action.SUMMARY_EDITED,
-            actor=by,
-            case=saved.case,
-            target=saved.key,
-            request=request,
-            sides=sides,
-        )
+        return _section_write(section=section, edit=edit, by=by, request=request)
+
+
+class StaleEdits(Exception):
+    """Some of several sections were saved by someone else; nothing was saved."""
+
+    def __init__(self, current: dict[str, SummarySection]) -> None:
+        super().__init__("Some sections were changed by someone else while you were editing.")
+        self.current = current
+
+
+def summary_sections_save(
+    *,
+    edits: dict[SummarySection, SectionEdit],
+    by: User,
+    request: HttpRequest | None = None,
+) -> list[SummarySection]:
+    """Save several sections together: all of them, or none if any was changed meanwhile."""
+    stale: dict[str, SummarySection] = {}
+    saved: list[SummarySection] = []
+    with transaction.atomic():
+        for section, edit in edits.items():
+            try:
+                saved.append(_section_write(section=section, edit=edit, by=by, request=request))
+            except StaleEdit as conflict:
+                stale[section.key] = conflict.current
+        if stale:
+            transaction.set_rollback(True)
+    if stale:
+        raise StaleEdits(stale)
     return saved

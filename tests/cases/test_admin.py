@@ -195,7 +195,8 @@ def test_a_coordinator_moves_a_case_with_a_note(coord_client, coordinator):
     page = coord_client.get(_change_url(case))
     assert 'value="triage"' in page.text and 'value="closed"' not in page.text
     coord_client.post(
-        f"/admin/cases/case/{case.pk}/transition/", {"to": "triage", "note": "Looks suitable"}
+        f"/admin/cases/case/{case.pk}/transition/",
+        {"to": "triage", "note": "Looks suitable", "expected": "submitted"},
     )
     case.refresh_from_db()
     assert case.status == Status.TRIAGE
@@ -205,7 +206,9 @@ def test_a_coordinator_moves_a_case_with_a_note(coord_client, coordinator):
 def test_a_refused_transition_changes_nothing(coord_client, coordinator):
     case, _ = patient_case(assigned_coordinator=coordinator)
     response = coord_client.post(
-        f"/admin/cases/case/{case.pk}/transition/", {"to": "shared"}, follow=True
+        f"/admin/cases/case/{case.pk}/transition/",
+        {"to": "shared", "expected": "submitted"},
+        follow=True,
     )
     assert "cannot move to shared" in response.text
     case.refresh_from_db()
@@ -215,12 +218,19 @@ def test_a_refused_transition_changes_nothing(coord_client, coordinator):
 def test_declining_needs_a_reason_which_the_patient_reads(coord_client, coordinator, client):
     case, membership = patient_case(assigned_coordinator=coordinator)
     refused = coord_client.post(
-        f"/admin/cases/case/{case.pk}/transition/", {"to": "declined"}, follow=True
+        f"/admin/cases/case/{case.pk}/transition/",
+        {"to": "declined", "expected": "submitted", "confirm": "yes"},
+        follow=True,
     )
     assert "needs a reason" in refused.text
     coord_client.post(
         f"/admin/cases/case/{case.pk}/transition/",
-        {"to": "declined", "note": "Your question is best answered by your own oncologist."},
+        {
+            "to": "declined",
+            "expected": "submitted",
+            "confirm": "yes",
+            "note": "Your question is best answered by your own oncologist.",
+        },
     )
     client.force_login(membership.user)
     portal = client.get(f"/my/cases/{case.reference}/")
@@ -336,7 +346,7 @@ def test_a_second_editor_is_told_and_loses_nothing(coord_client, coordinator):
     response = coord_client.post(
         f"/admin/cases/case/{case.pk}/summary/",
         {
-            "section": "current_concern",
+            "save": "current_concern",
             "current_concern-base_version": opened_at,
             "current_concern-text_en": "Second editor's text",
             "current_concern-state_en": "draft",
@@ -345,7 +355,7 @@ def test_a_second_editor_is_told_and_loses_nothing(coord_client, coordinator):
         },
         follow=True,
     )
-    assert "Someone else saved this section" in response.text
+    assert "Someone else saved a section while you were editing" in response.text
     assert "Second editor&#x27;s text" in response.text  # their text is still in the form
     assert "First editor&#x27;s text" in response.text  # and the other version beside it
     section.refresh_from_db()
@@ -401,6 +411,11 @@ def test_every_edit_keeps_history_with_a_diff(coord_client, coordinator):
 
 def test_directions_are_suggested_and_confirmed_with_their_cautions(coord_client):
     case, _ = _case_with_dated_records()
+    # Melanoma is not what CAR-T is for: it is not suggested, though it can be chosen.
+    page = coord_client.get(f"/admin/cases/case/{case.pk}/directions/")
+    assert "(high risk)" not in page.text
+    case.diagnosis = "Relapsed diffuse large B-cell lymphoma"
+    case.save(update_fields=["diagnosis"])
     page = coord_client.get(f"/admin/cases/case/{case.pk}/directions/")
     assert "CAR-T cell therapy" in page.text and "(high risk)" in page.text
     car_t = MedicalDirection.objects.get(name_en="CAR-T cell therapy")
@@ -414,7 +429,7 @@ def test_directions_are_suggested_and_confirmed_with_their_cautions(coord_client
     )
     assert CaseDirection.objects.get().rationale == "Relapsed after two lines"
     change = coord_client.get(_change_url(case))
-    assert "Eligibility depends on the diagnosis" in change.text
+    assert "Whether this is possible depends on the diagnosis" in change.text
 
 
 def test_the_outcome_reaches_the_patient_with_the_clinician_reminder(
@@ -425,9 +440,15 @@ def test_the_outcome_reaches_the_patient_with_the_clinician_reminder(
         coord_client.post(
             f"/admin/cases/case/{case.pk}/outcome/",
             {
+                "expected": "shared",
+                "opinion_file": ContentFile(pdf_bytes(marker="opinion"), name="opinion.pdf"),
+            },
+        )
+        coord_client.post(
+            f"/admin/cases/case/{case.pk}/outcome/",
+            {
                 "opinion_summary": "The team agrees with the current plan.",
                 "next_steps": "Share this letter with your oncologist.",
-                "opinion_file": ContentFile(pdf_bytes(marker="opinion"), name="opinion.pdf"),
             },
         )
     case.refresh_from_db()

@@ -9,7 +9,9 @@ from cases.transitions import TransitionNotAllowed, case_transition, case_withdr
 from tests.factories import StaffFactory, patient_case
 
 ALL_PAIRS = list(itertools.product(Status, Status))
-ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in TRANSITIONS[a]]
+# A coordinator withdraws only on the patient's request, through its own action
+# (tests/cases/workspace/test_guards.py); the patient's own withdrawal is tested below.
+ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in TRANSITIONS[a] and b != Status.WITHDRAWN]
 REFUSED = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
 
 
@@ -74,6 +76,20 @@ def ready_to_share(case, patient, coordinator) -> None:
         approved_at=timezone.now(),
     )
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=patient)
+    # The reviewers' opinion is a record of its own before "opinion received".
+    from django.core.files.base import ContentFile
+
+    from cases.models import Record
+
+    Record.objects.create(
+        case=case,
+        category="reviewer_opinion",
+        original_name="opinion.pdf",
+        original=ContentFile(b"%PDF-1.4", name="opinion.pdf"),
+        size=8,
+        sha256="c" * 64,
+        state="ready",
+    )
 
 
 @pytest.mark.django_db

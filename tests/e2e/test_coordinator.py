@@ -69,7 +69,9 @@ def test_a_coordinators_day(browser, live_server):
     # Confirm a direction.
     page.goto(f"/admin/cases/case/{case.pk}/directions/")
     page.get_by_label("Direction").select_option(label="Assisted reproduction (IVF)")
-    page.get_by_label("Rationale").fill("Repeated IVF failure; review of cycles requested.")
+    page.get_by_label("Rationale:", exact=True).fill(
+        "Repeated IVF failure; review of cycles requested."
+    )
     page.get_by_role("button", name="Confirm direction").click()
     assert CaseDirection.objects.filter(case=case).count() == 1
 
@@ -83,11 +85,10 @@ def test_a_coordinators_day(browser, live_server):
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=patient)
     page.get_by_role("link", name="PDF case files").click()
     page.get_by_role("button", name="Generate partner file").click()
-    page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_text("Approved by coordinator")).to_be_visible()
-    page.goto(f"/admin/cases/case/{case.pk}/change/")
-    page.locator('button[value="ready"]').click()
-    expect(page.locator(".messagelist")).to_contain_text("is now Ready")
+    # Release is a two-person decision: the coordinator who asked for the file is refused
+    # (tests/e2e/test_two_coordinators.py walks the second coordinator's approval).
+    page.get_by_role("button", name="Approve partner file v1").click()
+    expect(page.locator(".messagelist")).to_contain_text("second coordinator")
     case.refresh_from_db()
-    assert case.status == Status.READY
+    assert case.status == Status.REVIEW
     context.close()

@@ -1,0 +1,237 @@
+"""Release is a two-person decision: who may approve a partner file, and what it needs."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from cases import services, transitions
+from cases.casefile import approval
+from cases.domain.consents import ConsentKind
+from cases.domain.workflow import Status
+from cases.models import AuditEvent, CaseFile, Record, RecordCategory, SummarySection, TextState
+from tests.factories import patient_case, staff_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _reviewed_case(*, author, status=Status.REVIEW):
+    """A case whose summary is reviewed in both languages, one record checked, consented."""
+    case, membership = patient_case(status=status)
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
+    for key in SummarySection.Key:
+        SummarySection.objects.create(
+            case=case,
+            key=key,
+            text_en=f"{key} in English",
+            text_zh=f"{key} 中文",
+            state_en=TextState.REVIEWED,
+            state_zh=TextState.REVIEWED,
+            updated_by=author,
+        )
+    Record.objects.create(
+        case=case,
+        category=RecordCategory.PATHOLOGY,
+        original_name="path.pdf",
+        original=ContentFile(b"%PDF-1.4", name="path.pdf"),
+        size=8,
+        sha256="a" * 64,
+        state=Record.State.READY,
+        cleared_for_partner=True,
+    )
+    return case
+
+
+def _partner_file(case, *, by, version: int = 1, state=CaseFile.State.READY) -> CaseFile:
+    return CaseFile.objects.create(
+        case=case,
+        variant=CaseFile.Variant.PARTNER,
+        version=version,
+        state=state,
+        requested_by=by,
+        finished_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def first():
+    return staff_in("coordinator", username="first")
+
+
+@pytest.fixture
+def second():
+    return staff_in("coordinator", username="second")
+
+
+def test_a_second_coordinator_approves_a_complete_file(first, second):
+    case = _reviewed_case(author=first)
+    case_file = _partner_file(case, by=first)
+
+    approval.case_file_approve(case_file=case_file, by=second)
+
+    case_file.refresh_from_db()
+    assert case_file.approved_by == second
+    assert AuditEvent.objects.filter(
+        case=case, action=AuditEvent.Action.CASE_FILE_APPROVED, actor=second
+    ).exists()
+
+
+def test_whoever_asked_for_the_file_cannot_approve_it(first, second):
+    case = _reviewed_case(author=second)
+    case_file = _partner_file(case, by=first)
+
+    with pytest.raises(approval.ApprovalRefused, match="second coordinator"):
+        approval.case_file_approve(case_file=case_file, by=first)
+
+    case_file.refresh_from_db()
+    assert case_file.approved_at is None
+
+
+def test_whoever_last_edited_the_summary_cannot_approve_it(first, second):
+    case = _reviewed_case(author=second)
+    SummarySection.objects.filter(case=case, key="background").update(updated_by=first)
+    case_file = _partner_file(case, by=second)
+
+    with pytest.raises(approval.ApprovalRefused, match="edited the summary"):
+        approval.case_file_approve(case_file=case_file, by=first)
+
+
+def test_every_printed_section_must_be_reviewed_in_both_languages(first, second):
+    case = _reviewed_case(author=first)
+    SummarySection.objects.filter(case=case, key="timeline").update(state_zh=TextState.DRAFT)
+    SummarySection.objects.filter(case=case, key="goal").delete()
+    case_file = _partner_file(case, by=first)
+
+    with pytest.raises(approval.ApprovalRefused) as refused:
+        approval.case_file_approve(case_file=case_file, by=second)
+
+    text = " ".join(refused.value.messages)
+    assert "Timeline" in text
+    assert "The patient's goal" in text
+    case_file.refresh_from_db()
+    assert case_file.approved_at is None
+
+
+def test_a_section_marked_not_needed_with_a_reason_does_not_block(first, second):
+    case = _reviewed_case(author=first)
+    SummarySection.objects.filter(case=case, key="records_missing").update(
+        state_zh=TextState.DRAFT, not_needed_reason="Every record is on the case."
+    )
+    case_file = _partner_file(case, by=first)
+
+    approval.case_file_approve(case_file=case_file, by=second)
+
+
+def test_a_chinese_section_that_needs_an_update_blocks_approval(first, second):
+    case = _reviewed_case(author=first)
+    SummarySection.objects.filter(case=case, key="background").update(
+        state_zh=TextState.NEEDS_UPDATE
+    )
+    case_file = _partner_file(case, by=first)
+
+    with pytest.raises(approval.ApprovalRefused, match="Background"):
+        approval.case_file_approve(case_file=case_file, by=second)
+
+
+def test_an_older_version_cannot_be_approved(first, second):
+    case = _reviewed_case(author=first)
+    older = _partner_file(case, by=first, version=1)
+    _partner_file(case, by=first, version=2)
+
+    with pytest.raises(approval.ApprovalRefused, match="newer version"):
+        approval.case_file_approve(case_file=older, by=second)
+
+
+def test_two_people_approving_at_once_approve_once(first, second):
+    third = staff_in("coordinator", username="third")
+    case = _reviewed_case(author=first)
+    case_file = _partner_file(case, by=first)
+    # Both pages were loaded before either approved: each holds an unapproved row.
+    seen_by_second = CaseFile.objects.get(pk=case_file.pk)
+    seen_by_third = CaseFile.objects.get(pk=case_file.pk)
+
+    approval.case_file_approve(case_file=seen_by_second, by=second)
+    with pytest.raises(approval.ApprovalRefused, match="already approved by second"):
+        approval.case_file_approve(case_file=seen_by_third, by=third)
+
+    case_file.refresh_from_db()
+    assert case_file.approved_by == second
+    assert (
+        AuditEvent.objects.filter(case=case, action=AuditEvent.Action.CASE_FILE_APPROVED).count()
+        == 1
+    )
+
+
+def test_a_file_without_records_needs_a_stated_reason(first, second):
+    case = _reviewed_case(author=first)
+    case.records.all().delete()
+    case_file = _partner_file(case, by=first)
+
+    with pytest.raises(approval.ApprovalRefused, match="no records"):
+        approval.case_file_approve(case_file=case_file, by=second)
+
+    approval.case_file_approve(
+        case_file=case_file,
+        by=second,
+        no_records_reason="The question is about a scan report "
+        "the patient will bring; the reviewers asked for the summary first.",
+    )
+    case_file.refresh_from_db()
+    assert case_file.approval_note.startswith("The question")
+
+
+def test_unresolved_identifiers_block_approval(first, second):
+    case = _reviewed_case(author=first)
+    SummarySection.objects.filter(case=case, key="background").update(
+        text_en=f"Seen by {case.patient_name.split()[0]} at the clinic."
+    )
+    case_file = _partner_file(case, by=first)
+
+    with pytest.raises(approval.ApprovalRefused, match="identifier"):
+        approval.case_file_approve(case_file=case_file, by=second)
+
+
+def test_the_checks_are_named_so_others_can_add_to_them(first, second):
+    case = _reviewed_case(author=first)
+    case_file = _partner_file(case, by=first)
+
+    results = approval.approval_checks(case_file=case_file, by=first)
+
+    names = {result.name: result.passed for result in results}
+    assert names["second_person"] is False
+    assert names["sections_reviewed"] is True
+    assert {"newest_version", "records_or_reason", "no_unresolved_identifiers"} <= set(names)
+
+
+def test_ready_needs_the_newest_partner_file_approved(first, second):
+    case = _reviewed_case(author=first)
+    approved = _partner_file(case, by=first, version=1)
+    approval.case_file_approve(case_file=approved, by=second)
+    _partner_file(case, by=first, version=2, state=CaseFile.State.QUEUED)
+
+    with pytest.raises(transitions.TransitionNotAllowed, match="newest partner case file"):
+        transitions.case_transition(
+            case=case, to=Status.READY, actor=second, expected=Status.REVIEW
+        )
+
+    CaseFile.objects.filter(case=case, version=2).delete()
+    transitions.case_transition(case=case, to=Status.READY, actor=second, expected=Status.REVIEW)
+    case.refresh_from_db()
+    assert case.status == Status.READY
+
+
+def test_the_approve_button_refuses_the_same_person_on_the_page(first, second, staff_login):
+    case = _reviewed_case(author=first)
+    case.assigned_coordinator = first
+    case.save(update_fields=["assigned_coordinator"])
+    case_file = _partner_file(case, by=first)
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+
+    refused = staff_login(first).post(
+        url, {"action": "approve", "case_file": case_file.public_id}, follow=True
+    )
+
+    assert "second coordinator" in refused.text
+    case_file.refresh_from_db()
+    assert case_file.approved_at is None
