@@ -255,8 +255,6 @@ def test_a_direction_checklist_change_refreshes_open_cases_in_a_task(
 ):
     """Issue 10: changing a direction's checklist refreshed every open case of the area
     inside the admin request."""
-    import json
-
     from cases.models import Case, MedicalDirection
     from tests.factories import staff_in
 
@@ -270,7 +268,8 @@ def test_a_direction_checklist_change_refreshes_open_cases_in_a_task(
         "name_zh": direction.name_zh,
         "helps_with": direction.helps_with,
         "cautions": direction.cautions,
-        "essential_categories": json.dumps(direction.essential_categories),
+        # Checkboxes: one value per essential record category.
+        "essential_categories": direction.essential_categories,
         "in_area_checklist": "on",
     }
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
