@@ -281,8 +281,11 @@ def gunicorn(
         f"{HOST}:{port}",
         "--workers",
         str(args.workers),
+        # --threads 1: sync workers; more: gthread, as deploy/gunicorn.conf.py runs.
         "--worker-class",
-        "sync",
+        "gthread" if args.threads > 1 else "sync",
+        "--threads",
+        str(args.threads),
         "--chdir",
         str(BASE_DIR),
         "--pythonpath",
@@ -322,7 +325,8 @@ def machine_line(args: argparse.Namespace) -> str:
         f"machine: nproc={nproc}, {platform.machine()}, {platform.system()} "
         f"{platform.release()}, load average {load}\n"
         f"python {platform.python_version()}, Django {importlib.metadata.version('django')}, "
-        f"gunicorn {importlib.metadata.version('gunicorn')}: {args.workers} sync workers, "
+        f"gunicorn {importlib.metadata.version('gunicorn')}: "
+        f"{args.workers} workers x {args.threads} threads, "
         f"access log {'on' if args.access_log else 'off'}\n"
         f"load: open-loop {args.rate:g} req/s for {args.duration:g} s per path "
         f"(after {args.warmup:g} s warm-up), new connection per request, timeout "
@@ -356,7 +360,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per path")
     parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds first")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads a worker (over 1: gthread workers)"
+    )
     parser.add_argument(
         "--path",
         dest="paths",

@@ -4,9 +4,11 @@ nginx buffers every request body and response, so a gunicorn worker only ever ta
 nginx over a fast local link: a request takes as long as our code does, never as long as
 the patient's connection. That is what lets a small number of workers serve the site.
 
-``gthread`` with 2 processes x 4 threads: threads overlap requests that wait on the
-database, Redis or storage; more processes would only compete with the Celery workers for
-the same cores (the reference machine has two). Override with GUNICORN_WORKERS/THREADS.
+Sync workers, two processes: gunicorn's own advice for sync workers is a buffering proxy
+in front, which nginx is, and the repository's latency figures (README "Benchmarks") are
+for this shape. On the 2-core reference machine a run with ``gthread`` 2 x 4 threads was
+not better (README "Production shape"), and more processes would only compete with the
+Celery workers for the same two cores. ``GUNICORN_THREADS`` above 1 switches to gthread.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from __future__ import annotations
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Threads let one process overlap requests that wait on the database, Redis or storage.
-worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 # An upload arrives whole from nginx, then is hashed and written to storage: a 200 MB
 # record takes seconds, not minutes. 120 s leaves room for slow storage without letting a
 # stuck request hold a worker for ever; nginx's proxy_read_timeout is a little longer.
