@@ -32,7 +32,7 @@ class CanonicalReferenceMiddleware:
             typed = match.group("ref")
             canonical = reference.normalise(typed)
             if canonical is not None and canonical != typed:
-                path = request.path.replace(f"/my/cases/{typed}/", f"/my/cases/{canonical}/", 1)
-                query = request.META.get("QUERY_STRING", "")
-                return redirect(f"{path}?{query}" if query else path)
+                # The full path keeps the query string, if any.
+                here = request.get_full_path()
+                return redirect(here.replace(f"/my/cases/{typed}/", f"/my/cases/{canonical}/", 1))
         return self.get_response(request)

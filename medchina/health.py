@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
@@ -38,7 +38,7 @@ def _broker() -> None:
 
 def _storage() -> None:
     # Reading the top folder proves the store is there and answering, without writing.
-    default_storage.listdir("")
+    storages["private"].listdir("")
 
 
 CHECKS: dict[str, Callable[[], None]] = {

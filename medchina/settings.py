@@ -16,6 +16,8 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from medchina.storage_config import filesystem_storage, s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -180,13 +182,32 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Health records never live under MEDIA_ROOT or any public URL: they are served only by
-# permission-checked views. PRIVATE_STORAGE_ROOT is the one place they are written.
+# permission-checked views, through storages["private"] (cases.storage). On the embedded
+# default that is a folder; in production it may be an S3-compatible bucket, so web and
+# workers share no disk.
+PRIVATE_STORAGE = env.str("MEDCHINA_PRIVATE_STORAGE", default="filesystem")
 PRIVATE_STORAGE_ROOT = env_path("MEDCHINA_PRIVATE_STORAGE_ROOT", VAR_DIR / "private")
+if PRIVATE_STORAGE == "s3":
+    _private_storage = s3_storage(
+        bucket=env_required("MEDCHINA_S3_BUCKET"),
+        prefix=env.str("MEDCHINA_S3_PREFIX", default=""),
+        endpoint_url=env.str("MEDCHINA_S3_ENDPOINT_URL", default=""),
+        region=env.str("MEDCHINA_S3_REGION", default=""),
+        access_key=env.str("MEDCHINA_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("MEDCHINA_S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env.str("MEDCHINA_S3_ADDRESSING_STYLE", default=""),
+        kms_key_id=env.str("MEDCHINA_S3_KMS_KEY_ID", default=""),
+    )
+elif PRIVATE_STORAGE == "filesystem":
+    _private_storage = filesystem_storage(PRIVATE_STORAGE_ROOT)
+else:
+    raise environ.ImproperlyConfigured(
+        f"MEDCHINA_PRIVATE_STORAGE must be filesystem or s3, not {PRIVATE_STORAGE!r}"
+    )
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT), "base_url": None},
-    },
+    "private": _private_storage,
+    # Nothing should use the default storage; if something does, it stays private too.
+    "default": _private_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -195,6 +216,9 @@ STORAGES = {
         ),
     },
 }
+# Local working space for copies of private files (checks, case-file rendering). Each
+# process has its own: it is never shared between web and workers.
+MEDCHINA_SCRATCH_DIR = env_path("MEDCHINA_SCRATCH_DIR", VAR_DIR / "scratch")
 
 # Summary edits go through the service (permissions, optimistic locking); history's
 # one-click revert would bypass both.
@@ -204,10 +228,14 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Record uploads -------------------------------------------------------------------
-# Uploads stream to a temporary file next to private storage (never whole in memory),
-# hashed on the way; the finished file is renamed into place.
+# Uploads stream to a temporary file (never whole in memory), hashed on the way; on the
+# filesystem default it sits next to private storage so the finished file is renamed into
+# place, with S3 it is streamed up from there.
 FILE_UPLOAD_HANDLERS = ["intake.uploads.HashingUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = env_path("MEDCHINA_UPLOAD_TEMP_DIR", PRIVATE_STORAGE_ROOT / ".incoming")
+FILE_UPLOAD_TEMP_DIR = env_path(
+    "MEDCHINA_UPLOAD_TEMP_DIR",
+    PRIVATE_STORAGE_ROOT / ".incoming" if PRIVATE_STORAGE == "filesystem" else VAR_DIR / "incoming",
+)
 # If this fails, Django's check (files.E001) says which folder is missing.
 with contextlib.suppress(OSError):
     FILE_UPLOAD_TEMP_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)

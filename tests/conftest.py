@@ -1,24 +1,27 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 
 from medchina.celery import app as celery_app
+from tests.storage_support import S3Server, files_under, s3_server
 
 
 @pytest.fixture(autouse=True)
 def private_storage(settings, tmp_path):
-    """Every test gets its own private storage folder; nothing touches var/."""
+    """Every test gets its own private storage folder and scratch space; nothing touches
+    var/. Tests that run on S3 as well replace the backend (tests/storage_support.py)."""
     location = tmp_path / "private"
     location.mkdir()
-    settings.PRIVATE_STORAGE_ROOT = location
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(location), "base_url": None},
-        },
+    backend = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(location), "base_url": None},
     }
+    settings.STORAGES = {**settings.STORAGES, "private": backend, "default": backend}
+    settings.MEDCHINA_SCRATCH_DIR = tmp_path / "scratch"
     return location
 
 
@@ -87,3 +90,36 @@ def seed_reference_data() -> None:
     ):
         migration = importlib.import_module(f"cases.migrations.{module}")
         getattr(migration, function)(apps, None)
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """moto's S3-compatible server on loopback, shared by this run's storage tests."""
+    yield from s3_server()
+
+
+@dataclass
+class PrivateBackend:
+    """Which private storage a test runs on, and what it holds."""
+
+    kind: str
+    folder: Path
+    s3: S3Server | None = None
+    bucket: str = ""
+
+    def stored(self) -> list[str]:
+        if self.s3 is not None:
+            return self.s3.keys(self.bucket)
+        return [name for name in files_under(self.folder) if not name.startswith(".")]
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def private_backend(request, settings, private_storage):
+    """Runs a test once on the local folder and once on an S3 bucket (moto, loopback)."""
+    if request.param == "filesystem":
+        return PrivateBackend("filesystem", private_storage)
+    server: S3Server = request.getfixturevalue("s3")
+    bucket = server.new_bucket()
+    backend = server.backend(bucket)
+    settings.STORAGES = {**settings.STORAGES, "private": backend, "default": backend}
+    return PrivateBackend("s3", private_storage, server, bucket)

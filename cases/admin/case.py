@@ -165,7 +165,7 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
         if not request.GET:
             # Open cases only (the filter's default); a manager starts from every case.
             view = "all" if request.user.has_perm("cases.view_all_cases") else "me"
-            return HttpResponseRedirect(f"{request.path}?assigned={view}")
+            return HttpResponseRedirect(f"{request.get_full_path()}?assigned={view}")
         return super().changelist_view(request, extra_context)
 
     def get_form(self, request, obj=None, **kwargs):

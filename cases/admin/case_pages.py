@@ -164,7 +164,7 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
                 form.add_error("rationale", refused)
             else:
                 self.message_user(request, "Direction confirmed.")
-                return HttpResponseRedirect(request.path)
+                return HttpResponseRedirect(request.get_full_path())
         return self._page(
             request,
             case,
@@ -239,7 +239,7 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
             except ValidationError as refused:
                 for message in refused.messages:
                     self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.path)
+            return HttpResponseRedirect(request.get_full_path())
         files = list(case.case_files.select_related("approved_by"))
         newest_partner = max(
             (f for f in files if f.variant == CaseFile.Variant.PARTNER),

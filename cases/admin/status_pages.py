@@ -53,7 +53,7 @@ class StatusPagesMixin(admin.ModelAdmin):
                 expected=expected,
                 note=note,
                 note_required=target in NOTE_REQUIRED,
-                transition_url=request.path,
+                transition_url=request.get_full_path(),
                 consequence=CONSEQUENCES.get(target, ""),
             )
         try:
@@ -123,7 +123,7 @@ class StatusPagesMixin(admin.ModelAdmin):
                     self.message_user(
                         request, "Opinion received: now write the outcome for the patient."
                     )
-                    return HttpResponseRedirect(request.path)
+                    return HttpResponseRedirect(request.get_full_path())
             stage = "opinion"
         elif case.status == Status.OPINION_RECEIVED:
             form = OutcomeForm(

@@ -45,7 +45,7 @@ class SummaryEditorMixin(admin.ModelAdmin):
                 raise PermissionDenied
             summary.summary_draft(case=case, by=request.user, request=request)
             self.message_user(request, "Sections not yet started were drafted. Please check them.")
-            return HttpResponseRedirect(request.path)
+            return HttpResponseRedirect(request.get_full_path())
         sections = sorted(case.summary_sections.select_related("updated_by"), key=lambda s: s.order)
         stale: dict[str, SummarySection] = {}
         errors: dict[str, list[str]] = {}
@@ -91,7 +91,7 @@ class SummaryEditorMixin(admin.ModelAdmin):
                 else:
                     if which == "all":
                         self.message_user(request, "All sections saved.")
-                        return HttpResponseRedirect(request.path)
+                        return HttpResponseRedirect(request.get_full_path())
                     self.message_user(request, f"{chosen[0].get_key_display()} saved.")
                     # Fresh from the database; the others keep what was typed in them.
                     fresh = SummarySection.objects.get(pk=chosen[0].pk)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files import File
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from cases.casefile.render import case_file_build
 from cases.leases import lease_claim, lease_kept, lease_release
 from cases.models import CaseFile
+from cases.storage import STORAGE_ERRORS, scratch_dir
 from cases.tasks import enqueue_on_commit, render_case_file_pages
 
 # Renders started before giving up (a render that kills its worker comes back each time).
@@ -53,42 +56,52 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
             "look for an unusually large record, then regenerate.",
         )
     started = time.monotonic()
-    name = (
-        f"case-files/{case_file.public_id}/case-file-{case_file.variant}-v{case_file.version}.pdf"
-    )
-    output = Path(settings.PRIVATE_STORAGE_ROOT) / name
+    filename = f"case-file-{case_file.variant}-v{case_file.version}.pdf"
+    # Rendered to a local file, then stored: the worker shares no disk with the web.
+    handle, local_name = tempfile.mkstemp(prefix="case-file-", suffix=".pdf", dir=scratch_dir())
+    os.close(handle)
+    output = Path(local_name)
     try:
-        with lease_kept(CaseFile, case_file_id, working=CaseFile.State.RENDERING):
-            built = case_file_build(case_file.case, case_file.variant, output, case_file.version)
-    except OSError as error:
-        CaseFile.objects.filter(pk=case_file_id).update(
-            state=CaseFile.State.QUEUED,
-            lease_expires_at=None,
-            last_error=f"{type(error).__name__}: {error}"[:500],
-        )
-        raise TransientFailure(str(error)) from error
-    except (OperationalError, InterfaceError) as error:
-        # The database blinked: not the case's fault. Hand the row back (if we can) and
-        # let the task retry; if we cannot, the lease runs out and the reconciler acts.
-        lease_release(
-            CaseFile, case_file_id, working=CaseFile.State.RENDERING, back_to=CaseFile.State.QUEUED
-        )
-        raise TransientFailure(f"{type(error).__name__}: {error}") from error
-    except Exception as error:  # a bad input must not kill the worker: record it, readably
-        case_file.state = CaseFile.State.FAILED
-        case_file.last_error = (
-            "The case file could not be made: "
-            f"{type(error).__name__}: {str(error)[:300]}. The records and summary are "
-            "unchanged; fix the cause and regenerate."
-        )
-        case_file.finished_at = timezone.now()
-        case_file.save(update_fields=["state", "last_error", "finished_at"])
-        return case_file
-    digest = hashlib.sha256()
-    with output.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    case_file.file.name = name
+        try:
+            with lease_kept(CaseFile, case_file_id, working=CaseFile.State.RENDERING):
+                built = case_file_build(
+                    case_file.case, case_file.variant, output, case_file.version
+                )
+        except STORAGE_ERRORS as error:
+            _back_to_queue(case_file_id, error)
+            raise TransientFailure(str(error)) from error
+        except (OperationalError, InterfaceError) as error:
+            # The database blinked: not the case's fault. Hand the row back (if we can) and
+            # let the task retry; if we cannot, the lease runs out and the reconciler acts.
+            lease_release(
+                CaseFile,
+                case_file_id,
+                working=CaseFile.State.RENDERING,
+                back_to=CaseFile.State.QUEUED,
+            )
+            raise TransientFailure(f"{type(error).__name__}: {error}") from error
+        except Exception as error:  # a bad input must not kill the worker: record it, readably
+            case_file.state = CaseFile.State.FAILED
+            case_file.last_error = (
+                "The case file could not be made: "
+                f"{type(error).__name__}: {str(error)[:300]}. The records and summary are "
+                "unchanged; fix the cause and regenerate."
+            )
+            case_file.finished_at = timezone.now()
+            case_file.save(update_fields=["state", "last_error", "finished_at"])
+            return case_file
+        digest = hashlib.sha256()
+        with output.open("rb") as rendered:
+            for chunk in iter(lambda: rendered.read(1024 * 1024), b""):
+                digest.update(chunk)
+            rendered.seek(0)
+            try:
+                case_file.file.save(filename, File(rendered), save=False)
+            except STORAGE_ERRORS as error:
+                _back_to_queue(case_file_id, error)
+                raise TransientFailure(str(error)) from error
+    finally:
+        output.unlink(missing_ok=True)
     case_file.sha256 = digest.hexdigest()
     case_file.page_count = built.page_count
     case_file.excluded = built.excluded
@@ -100,3 +113,12 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     # The page images follow as their own task: a slow preview never delays the file.
     enqueue_on_commit(render_case_file_pages, case_file.pk)
     return case_file
+
+
+def _back_to_queue(case_file_id: int, error: BaseException) -> None:
+    """A fault on our side (disk, storage): queue it again for the task's retry."""
+    CaseFile.objects.filter(pk=case_file_id).update(
+        state=CaseFile.State.QUEUED,
+        lease_expires_at=None,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+    )

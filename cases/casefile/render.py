@@ -13,6 +13,7 @@ import io
 import math
 import os
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,10 +30,18 @@ from cases.casefile.fetcher import SafeFetcher
 from cases.domain import glossary
 from cases.domain.validators import age_in_years
 from cases.models import Case, CaseFile, RecordCategory
+from cases.storage import STORAGE_ERRORS, local_copy
 
 MAX_TOTAL_PAGES = 3000
 MAX_RECORD_PAGES = 2000
 IMAGE_MAX_SIDE = 1600
+# A record that cannot be read is left out with a reason; the rest of the file is made.
+_UNREADABLE: tuple[type[BaseException], ...] = (
+    pikepdf.PdfError,
+    ValueError,
+    Image.UnidentifiedImageError,
+    *STORAGE_ERRORS,
+)
 
 
 @dataclass
@@ -142,7 +151,13 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, text: str, *, right: bool = Fal
 
 
 def case_file_build(case: Case, variant: str, output: Path, version: int = 1) -> Built:
-    """Render the case file to ``output`` (written whole, then moved into place)."""
+    """Render the case file to the local file ``output`` (written whole, then moved into
+    place). Record PDFs are merged from local copies, removed when this returns."""
+    with ExitStack() as copies:
+        return _build(case, variant, output, version, copies)
+
+
+def _build(case: Case, variant: str, output: Path, version: int, copies: ExitStack) -> Built:
     partner = variant == CaseFile.Variant.PARTNER
     # Document-date order, undated last: the same numbers on stamps, index and bookmarks.
     ready = case.records.ready().order_by(F("document_date").asc(nulls_last=True), "created_at")
@@ -175,7 +190,7 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
             continue
         try:
             if record.derivative_type == "application/pdf":
-                path = Path(record.derivative.path)
+                path = copies.enter_context(local_copy(record.derivative, suffix=".pdf"))
                 with pikepdf.open(path) as probe:
                     pages = len(probe.pages)
                 if pages > MAX_RECORD_PAGES or pages > budget:
@@ -193,7 +208,7 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
                 entry["image"] = f"mcrecord:{record.public_id}"
         except pikepdf.PasswordError:
             entry.update(included=False, reason="the PDF is protected by a password")
-        except (pikepdf.PdfError, OSError, ValueError, Image.UnidentifiedImageError) as error:
+        except _UNREADABLE as error:
             reason = str(error) if isinstance(error, ValueError) else "the file is damaged"
             entry.update(included=False, reason=reason)
         entries.append(entry)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models.case import Case
+from cases.storage import private_storage_for_fields
 
 User = settings.AUTH_USER_MODEL
 
@@ -35,7 +36,9 @@ class CaseFile(models.Model):
     variant = models.CharField(max_length=10, choices=Variant.choices)
     version = models.PositiveIntegerField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    file = models.FileField(upload_to=_case_file_path, max_length=200, blank=True)
+    file = models.FileField(
+        upload_to=_case_file_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
     sha256 = models.CharField(max_length=64, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     excluded = models.JSONField(

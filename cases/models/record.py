@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.domain.records import RecordCategory
 from cases.models.case import Case
+from cases.storage import private_storage_for_fields
 
 User = settings.AUTH_USER_MODEL
 
@@ -61,14 +62,22 @@ class Record(models.Model):
     description = models.CharField(max_length=500, blank=True)
     # Shown to people (escaped by templates), never used as a path.
     original_name = models.CharField(max_length=255)
-    original = models.FileField(upload_to=_record_path, max_length=200)
+    original = models.FileField(
+        upload_to=_record_path, storage=private_storage_for_fields, max_length=200
+    )
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     sniffed_type = models.CharField(max_length=100, blank=True)
-    derivative = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    derivative = models.FileField(
+        upload_to=_record_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
     derivative_type = models.CharField(max_length=100, blank=True)
-    thumbnail = models.FileField(upload_to=_record_path, max_length=200, blank=True)
-    preview = models.FileField(upload_to=_record_path, max_length=200, blank=True)
+    thumbnail = models.FileField(
+        upload_to=_record_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
+    preview = models.FileField(
+        upload_to=_record_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
     page_count = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     state = models.CharField(

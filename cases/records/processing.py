@@ -17,7 +17,8 @@ from cases.leases import lease_claim, lease_kept
 from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
-from cases.records.files import COMBINE_PHOTOS, scratch_dir
+from cases.records.files import COMBINE_PHOTOS
+from cases.storage import STORAGE_ERRORS, scratch_dir
 
 MAX_CHECK_ATTEMPTS = 5
 TOO_HARD = (
@@ -65,7 +66,7 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
             except SoftTimeLimitExceeded:
                 return _reject(record, TOO_HARD)
             _store_outputs(record, checked)
-    except OSError as error:
+    except STORAGE_ERRORS as error:
         record.last_error = f"{type(error).__name__}: {error}"[:300]
         if not final_attempt:
             record.state = Record.State.RECEIVED

@@ -21,8 +21,9 @@ from cases.domain.records import original_name_clean
 from cases.domain.workflow import Status
 from cases.models import AuditEvent, Case, CaseEvent, Record
 from cases.records.completeness import case_completeness_refresh
-from cases.records.files import COMBINE_PHOTOS, scratch_dir
+from cases.records.files import COMBINE_PHOTOS
 from cases.records.selectors import case_storage_used, record_limits
+from cases.storage import scratch_dir
 from cases.tasks import enqueue_on_commit, record_check
 from cases.transitions import case_transition
 

@@ -38,7 +38,15 @@ def _exists(conn, queue: str) -> bool:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, broker_url, tmp_path, private_storage):
+def worker_environment() -> dict[str, str]:
+    """Extra environment for the worker process; a test overrides it to change storage."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db, broker_url, tmp_path, private_storage, worker_environment
+):
     """Start ``celery worker`` as a separate process and stop it after the test."""
     require_postgresql()
     from tests.conftest import seed_reference_data
@@ -58,6 +66,7 @@ def celery_worker_process(transactional_db, broker_url, tmp_path, private_storag
         "EMAIL_URL": f"filemail://{mail_dir}",
         "MEDCHINA_PRIVATE_STORAGE_ROOT": str(private_storage),
         "MEDCHINA_VAR_DIR": str(tmp_path / "var"),
+        **worker_environment,
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
     process = subprocess.Popen(

@@ -250,7 +250,9 @@ def test_the_fetcher_refuses_everything_but_our_own_files():
 def test_a_damaged_record_is_listed_and_the_rest_is_built(tmp_path):
     case, *_ = _ready_case()
     damaged = case.records.get(category="lab")
-    Path(damaged.derivative.path).write_bytes(b"%PDF-1.7 this is not really a pdf")
+    storage, name = damaged.derivative.storage, damaged.derivative.name
+    storage.delete(name)
+    assert storage.save(name, ContentFile(b"%PDF-1.7 this is not really a pdf")) == name
     output = tmp_path / "internal.pdf"
     built = case_file_build(case, "internal", output)
     assert [item["number"] for item in built.excluded] == [2]
@@ -273,7 +275,7 @@ def test_the_task_makes_one_file_per_request_and_versions_regenerations(run_on_c
     first.refresh_from_db()
     assert first.state == CaseFile.State.READY and first.version == 1
     assert len(first.sha256) == 64 and first.page_count > 4
-    assert Path(first.file.path).exists()
+    assert first.file.storage.exists(first.file.name)
     again = case_file_request(case=case, variant="internal", by=coordinator)
     assert again.pk == first.pk
     with run_on_commit():
