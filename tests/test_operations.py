@@ -37,7 +37,7 @@ def test_healthz_names_the_broker_when_it_is_down(client, settings):
 def test_healthz_names_storage_when_its_folder_is_gone(client, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {
+        "private": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             # A file where a folder should be: nothing can be written below it.
             "OPTIONS": {"location": str(_a_file(tmp_path) / "private")},
