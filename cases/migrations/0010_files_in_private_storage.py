@@ -9,7 +9,7 @@ import cases.storage
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_representative_authority_and_patient_confirmation"),
+        ("cases", "0009_task_leases"),
     ]
 
     operations = [
