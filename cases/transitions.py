@@ -12,6 +12,7 @@ from cases.access import case_manager_emails, sharing_consent_active
 from cases.audit import audit_log
 from cases.domain.workflow import NOTE_REQUIRED, PATIENT_TRANSITIONS, Status, can_transition
 from cases.models import AuditEvent, Case, CaseEvent, Notification, RecordCategory
+from cases.models.case import status_change_allowed
 from cases.notifications import notification_queue
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def case_transition(
         if blocker:
             raise TransitionNotAllowed(blocker)
         locked.status = target
-        locked.save(update_fields=["status", "updated_at"])
+        with status_change_allowed():
+            locked.save(update_fields=["status", "updated_at"])
         CaseEvent.objects.create(
             case=locked,
             from_status=current,

@@ -8,11 +8,13 @@ from cases.models.audit import AppendOnlyQuerySet, AuditEvent, Notification
 from cases.models.case import (
     Case,
     CaseEvent,
+    CaseQuerySet,
     Consent,
     InternalNote,
     Invitation,
     Membership,
     RecordRequest,
+    StatusChangeRefused,
 )
 from cases.models.casefile import CaseFile, IdentifierResolution, _case_file_path
 from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
@@ -32,6 +34,7 @@ __all__ = [
     "CaseEvent",
     "CaseFile",
     "CaseOutcome",
+    "CaseQuerySet",
     "Consent",
     "ContactMethod",
     "Goal",
@@ -47,6 +50,7 @@ __all__ = [
     "RecordCategory",
     "RecordQuerySet",
     "RecordRequest",
+    "StatusChangeRefused",
     "SummarySection",
     "TextState",
     "TranslationUnit",

@@ -66,10 +66,21 @@ class AuditEvent(models.Model):
         KEY_FACTS_UPDATED = "case.key_facts_updated", "Key facts updated"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    # The trail outlives what it names: deleting a user or a case leaves their id (the
+    # case's reference) here as it was. No database constraint and no cascade, since a
+    # cascade's SET NULL is an UPDATE, which the PostgreSQL trigger refuses (migration
+    # 0011); Django does nothing to these rows when a case or user goes.
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False
+    )
     action = models.CharField(max_length=40, choices=Action.choices)
     case = models.ForeignKey(
-        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Case,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="audit_events",
     )
     target = models.CharField(max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -19,6 +23,44 @@ from cases.domain.workflow import (
 )
 
 User = settings.AUTH_USER_MODEL
+
+# Set only inside cases.transitions.case_transition, the one place a status may change.
+_status_change_allowed: ContextVar[bool] = ContextVar("case_status_change", default=False)
+
+
+class StatusChangeRefused(RuntimeError):
+    """A case's status was about to change outside ``cases.transitions``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A case's status changes only through cases.transitions.case_transition, which "
+            "checks the workflow and records the event and the audit row."
+        )
+
+
+@contextmanager
+def status_change_allowed() -> Iterator[None]:
+    """For ``cases.transitions`` only: lets the status it has checked be written."""
+    token = _status_change_allowed.set(True)
+    try:
+        yield
+    finally:
+        _status_change_allowed.reset(token)
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    """Refuses bulk writes of ``status``, which would skip the workflow and the audit."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "status" in kwargs and not _status_change_allowed.get():
+            raise StatusChangeRefused
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Iterable[str], batch_size: int | None = None) -> int:
+        fields = list(fields)
+        if "status" in fields and not _status_change_allowed.get():
+            raise StatusChangeRefused
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class Case(models.Model):
@@ -93,6 +135,8 @@ class Case(models.Model):
     last_patient_activity_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [
@@ -115,6 +159,22 @@ class Case(models.Model):
         return self.reference
 
     def save(self, *args, **kwargs) -> None:
+        self._refuse_direct_status_change(kwargs.get("update_fields"))
+        self._save(*args, **kwargs)
+
+    def _refuse_direct_status_change(self, update_fields: Any) -> None:
+        """A new case starts as submitted; after that only a transition moves it."""
+        if self._state.adding or _status_change_allowed.get():
+            return
+        if update_fields is not None and "status" not in update_fields:
+            return
+        # Compared with the row, not with what this instance loaded: an instance that fell
+        # behind a transition must not write the old status back either.
+        stored = Case.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if stored is not None and stored != self.status:
+            raise StatusChangeRefused
+
+    def _save(self, *args, **kwargs) -> None:
         if self.reference:
             super().save(*args, **kwargs)
             return

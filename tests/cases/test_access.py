@@ -6,9 +6,9 @@ from django.core.files.base import ContentFile
 from django.http import Http404
 
 from cases import access
-from cases.domain.workflow import Status
-from cases.models import Case, Membership
+from cases.models import Membership
 from cases.records.services import record_add
+from cases.transitions import case_withdraw
 from tests.factories import MembershipFactory, StaffFactory, UserFactory, patient_case, staff_in
 from tests.records_support import pdf_bytes
 
@@ -66,7 +66,7 @@ def test_viewers_and_closed_cases_take_no_uploads():
 
     assert access.may_upload(patient)
     assert not access.may_upload(viewer)
-    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+    case_withdraw(case=case, user=patient.user)
     patient.case.refresh_from_db()
     assert not access.may_upload(patient)
 

@@ -4,7 +4,7 @@ import pytest
 
 from cases import services
 from cases.domain.workflow import FINAL, TRANSITIONS, Status, allowed_targets
-from cases.models import AuditEvent, CaseEvent, Notification
+from cases.models import AuditEvent, Case, CaseEvent, Notification, StatusChangeRefused
 from cases.transitions import TransitionNotAllowed, case_transition, case_withdraw
 from tests.factories import StaffFactory, patient_case
 
@@ -137,3 +137,42 @@ def test_a_coordinator_change_tells_the_patient_without_health_details(mailoutbo
     assert case.reference in mail.subject
     assert case.diagnosis not in mail.body
     assert "/my/cases/" + case.reference in mail.body
+
+
+@pytest.mark.django_db
+def test_a_status_written_around_the_transition_service_is_refused():
+    case, _ = patient_case(status=Status.SUBMITTED)
+
+    case.status = Status.CLOSED
+    with pytest.raises(StatusChangeRefused):
+        case.save()
+    with pytest.raises(StatusChangeRefused):
+        case.save(update_fields=["status"])
+    with pytest.raises(StatusChangeRefused):
+        Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+    with pytest.raises(StatusChangeRefused):
+        Case.objects.bulk_update([case], ["status"])
+
+    assert Case.objects.get(pk=case.pk).status == Status.SUBMITTED
+    assert not CaseEvent.objects.filter(case=case, to_status=Status.CLOSED).exists()
+
+
+@pytest.mark.django_db
+def test_other_fields_still_save_and_the_service_still_moves_the_case():
+    case, _ = patient_case(status=Status.SUBMITTED)
+    stale = Case.objects.get(pk=case.pk)
+
+    case_transition(case=case, to=Status.TRIAGE, actor=StaffFactory())
+    stale.interpretation_needs = "Mandarin interpreter"
+    stale.save(update_fields=["interpretation_needs"])
+    case.worries = "Waiting times"
+    case.save(update_fields=["worries"])
+    with pytest.raises(StatusChangeRefused):
+        stale.save()  # a whole-row save would put "submitted" back
+
+    saved = Case.objects.get(pk=case.pk)
+    assert saved.status == Status.TRIAGE
+    assert (saved.worries, saved.interpretation_needs) == ("Waiting times", "Mandarin interpreter")
+    saved.language = "Mandarin"
+    saved.save()
+    assert Case.objects.get(pk=case.pk).language == "Mandarin"

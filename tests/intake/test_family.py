@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from cases.models import AuditEvent, Invitation, Membership
 from cases.records.services import record_add
+from cases.transitions import case_withdraw
 from tests.factories import UserFactory, patient_case
 
 pytestmark = pytest.mark.django_db
@@ -177,9 +178,8 @@ def test_an_expired_invitee_cannot_fetch_records(client, patient, mailoutbox, ru
 
 
 def test_nobody_joins_a_closed_case(client, patient):
-    case, _ = patient
-    case.status = "withdrawn"
-    case.save()
+    case, membership = patient
+    case_withdraw(case=case, user=membership.user)
     response = _invite(client, case)
     assert "This case is closed" in response.text
     assert not Invitation.objects.exists()

@@ -7,6 +7,7 @@ from cases.models import AuditEvent, Membership, Record
 from cases.records.processing import MAX_CHECK_ATTEMPTS, record_process
 from cases.records.selectors import case_checklist
 from cases.records.services import record_add
+from cases.transitions import case_withdraw
 from tests.factories import MembershipFactory, StaffFactory, UserFactory, patient_case
 from tests.records_support import jpeg_bytes, pdf_bytes, upload
 
@@ -372,9 +373,8 @@ def test_a_helper_without_the_grant_sees_no_health_content(client, two_records):
 
 
 def test_a_withdrawn_case_takes_no_more_uploads(client, patient):
-    case, _ = patient
-    case.status = "withdrawn"
-    case.save()
+    case, membership = patient
+    case_withdraw(case=case, user=membership.user)
     assert "Upload records" not in client.get(f"/my/cases/{case.reference}/records/").text
     response = _post(client, case, [upload("late.pdf", pdf_bytes(marker="late"))])
     assert response.status_code == 404

@@ -2,9 +2,10 @@
 the patient's own link to confirm, and who may consent to sharing with China."""
 
 import re
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from cases.domain.consents import CURRENT, ON_BEHALF, ConsentKind
 from cases.domain.workflow import Status
@@ -148,11 +149,13 @@ def test_a_stated_legal_authority_lets_the_representative_consent_to_sharing(
         ("parental", "1970-01-01", "Parental responsibility is for a patient under 18"),
         (
             "lpa_health",
-            date.today().replace(year=date.today().year - 10).isoformat(),
+            "2016-06-01",
             "A lasting power of attorney is for a patient aged 18 or over",
         ),
     ],
 )
+# The patient's age comes from today's date: a fixed day keeps the child a child.
+@time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=UTC), tick=False)
 def test_the_authority_must_fit_the_patients_age(client, authority, born, error):
     client.post("/start/", {"urgent": "no"})
     client.post("/start/who/", _family(authority=authority)["who"])

@@ -1,11 +1,12 @@
 import http.server
 import subprocess
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pikepdf
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
@@ -99,6 +100,8 @@ IDENTIFIERS = [
 ]
 
 
+# "Age 65 years" is worked out from today's date: a fixed day keeps it 65.
+@time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=UTC), tick=True)
 def test_the_internal_file_has_everything_and_the_partner_file_no_identifiers(tmp_path):
     case, membership, _ = _ready_case()
     internal = tmp_path / "internal.pdf"
