@@ -8,6 +8,7 @@ database blip, and a 500 for an upload that had already been saved.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -100,7 +101,7 @@ def test_read_only_scratch_storage_during_a_check_is_retried_not_left_received(s
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     # The scratch folder cannot be made: mkdtemp fails (it used to be outside the try).
-    settings.PRIVATE_STORAGE_ROOT = blocker
+    settings.MEDCHINA_SCRATCH_DIR = blocker / "scratch"
     with pytest.raises(CheckFailed):
         record_process(record_id=record.pk, final_attempt=False)
     record.refresh_from_db()
@@ -108,7 +109,7 @@ def test_read_only_scratch_storage_during_a_check_is_retried_not_left_received(s
     assert "Error" in record.last_error
 
 
-def test_scratch_files_are_removed_on_every_path(private_storage):
+def test_scratch_files_are_removed_on_every_path(settings):
     ready = _received_record("fine")
     record_process(record_id=ready.pk)
     case, _ = patient_case()
@@ -118,7 +119,7 @@ def test_scratch_files_are_removed_on_every_path(private_storage):
     ).record  # fmt: skip
     record_process(record_id=refused.pk)
     assert Record.objects.get(pk=refused.pk).state == Record.State.REJECTED
-    scratch = private_storage / ".scratch"
+    scratch = Path(settings.MEDCHINA_SCRATCH_DIR)
     assert not any(scratch.iterdir())
 
 
