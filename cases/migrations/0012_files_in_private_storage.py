@@ -9,7 +9,7 @@ import cases.storage
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0009_task_leases"),
+        ("cases", "0011_direction_cautions_and_term_list"),
     ]
 
     operations = [

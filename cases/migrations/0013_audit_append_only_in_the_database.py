@@ -38,7 +38,7 @@ def drop_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0010_files_in_private_storage"),
+        ("cases", "0012_files_in_private_storage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
