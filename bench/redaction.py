@@ -120,15 +120,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=20)
     parser.add_argument("--photos", type=int, default=20)
+    parser.add_argument("--inputs", type=Path, help="reuse the letters and photos made before")
     args = parser.parse_args()
     identity = support.IDENTITY
-    work = Path(tempfile.mkdtemp(prefix="bench-redaction-"))
+    work = args.inputs or Path(tempfile.mkdtemp(prefix="bench-redaction-"))
 
     print(f"Making {args.letters} typed letters and {args.photos} 12 MP photos in {work} …")
     letters = [support.letter(n) for n in range(max(args.letters, args.photos))]
     # Made in a child process, so the peak memory reported is the redaction's own.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pdfs, photos = pool.submit(make_inputs, work, len(letters), args.photos).result()
+    if args.inputs:
+        pdfs = [work / f"letter-{n}.pdf" for n in range(len(letters))]
+        photos = [
+            support.photograph_again(work / f"photo-{n}.jpg", seed=n) for n in range(args.photos)
+        ]
+    else:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pdfs, photos = pool.submit(make_inputs, work, len(letters), args.photos).result()
 
     # Typed letters: proposals from the text layer.
     found = correct = total = planted_count = 0

@@ -136,12 +136,12 @@ def planted_boxes(
         if start is None:
             raise AssertionError(f"{planted.text!r} is not on the page")
         end = _end_flexible(text, flexible, start)
+        assert end is not None
         position = end
         lines: dict[int, list[tuple[int, int, int, int]]] = {}
         for index, (w_start, w_end) in enumerate(spans):
             if w_start < end and w_end > start:
                 word = page.words[index]
-                # Only the characters of the planted text, not a trailing comma.
                 lines.setdefault(word.line, []).append(word.box)
         for boxes in lines.values():
             found.append(
@@ -185,9 +185,31 @@ class Photo:
     render_dpi: int
 
 
-def photograph(pdf: Path, output: Path, *, seed: int, angle: float | None = None) -> Photo:
+def photograph_again(output: Path, *, seed: int) -> Photo:
+    """The description of a photo ``photograph`` made before with this seed (no new picture)."""
+    return photograph(None, output, seed=seed, describe_only=True)
+
+
+def photograph(
+    pdf: Path | None,
+    output: Path,
+    *,
+    seed: int,
+    angle: float | None = None,
+    describe_only: bool = False,
+) -> Photo:
     """A 12 MP phone photo (4000 x 3000, portrait) of the letter's first page."""
     rng = random.Random(seed)
+    if describe_only:
+        angle = rng.uniform(-7, 7) if angle is None else angle
+        scale = 3300 / round(842.04 * 300 / 72)
+        turned = Image.new("1", (round(595.44 * 300 / 72 * scale), 3300)).rotate(angle, expand=True)
+        offset = (
+            (3000 - turned.width) / 2 + rng.uniform(-40, 40),
+            (4000 - turned.height) / 2 + rng.uniform(-40, 40),
+        )
+        return Photo(output, angle, scale, (round(offset[0]), round(offset[1])), 300)
+    assert pdf is not None
     render_dpi = 300
     document = pdfium.PdfDocument(str(pdf))
     bitmap = document[0].render(scale=render_dpi / 72)

@@ -143,7 +143,9 @@ TITLES = (
     "nurse",
     "master",
 )
-_TITLE = r"(?:" + "|".join(TITLES) + r")\.?"
+# "Or" is how OCR often reads "Dr"; only ever a prefix of the case's own names, so taking
+# it into a box costs nothing.
+_TITLE = r"(?:" + "|".join((*TITLES, "or")) + r")\.?"
 _TITLE_CASED = (
     r"(?:"
     + "|".join(t.capitalize() for t in TITLES)
@@ -470,7 +472,29 @@ _MONTHS = {
     )
     for name in names
 }
-_MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_OCR_LOOKALIKES = {"l": "[l1It|]", "i": "[i1l!]", "o": "[o0]", "s": "[s5]", "b": "[b6]"}
+
+
+def _ocr_tolerant(word: str) -> str:
+    """A regex for ``word`` that also accepts the letters OCR mistakes for others ("Apri1")."""
+    return "".join(_OCR_LOOKALIKES.get(c, re.escape(c)) for c in word)
+
+
+def _month_number(written: str) -> int:
+    folded = _fold(written)
+    if folded in _MONTHS:
+        return _MONTHS[folded]
+    for name, number in _MONTHS.items():
+        if len(name) == len(folded) and re.fullmatch(_ocr_tolerant(name), folded):
+            return number
+    raise KeyError(written)
+
+
+_MONTH = (
+    r"(?P<mon>"
+    + "|".join(_ocr_tolerant(m) for m in sorted(_MONTHS, key=len, reverse=True))
+    + r")\.?"
+)
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:1[89]|20)\d\d|'?\d\d)"
 _SEP = r"\s*[./\-]\s*|\s+"
@@ -512,7 +536,7 @@ def _dates_in(text: str) -> Iterable[tuple[int, int, set[date]]]:
             year = _year(groups["year"])
             candidates: set[date] = set()
             if groups.get("mon"):
-                month = _MONTHS[_fold(groups["mon"])]
+                month = _month_number(groups["mon"])
                 pairs = [(int(groups["day"]), month)]
             else:
                 a, b = int(groups["a"]), int(groups["b"])
@@ -535,7 +559,7 @@ _POSTCODE = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+")
 _MRN = re.compile(
-    r"(?<![\w])(?-i:[A-Z]{2,4}\d?\s?\d{6,10}|\d{1,3}[A-Z]\d{5,8})(?![\w])"
+    r"(?<![\w])(?-i:(?!NHS\b)[A-Z]{2,4}\d?\s?\d{6,10}|\d{1,3}[A-Z]\d{5,8})(?![\w])"
     r"|(?:\b(?:MRN|Hospital\s+(?:No|Number)|Hosp\.?\s+No|Unit\s+No|Patient\s+ID|"
     r"K\s*number|RTX|CHI)\b\.?\s*[:#]?\s*)(?P<value>[A-Z0-9][A-Z0-9\-/]{4,})",
     re.I,
@@ -666,7 +690,10 @@ def find(text: str, identity: Identity, *, generic: bool = True) -> list[Hit]:
     own_postcodes = {_digits_letters(p) for p in identity.postcodes if p}
     for postcode in identity.postcodes:
         if postcode.strip():
-            for match in re.finditer(rf"(?<!\w){_flexible(postcode)}(?!\w)", text, re.I):
+            # OCR sometimes slips a stray mark in ("LS$1 4AP").
+            chars = [re.escape(c) for c in postcode if c.isalnum()]
+            loose = r"[^\w\n]{0,2}".join(chars)
+            for match in re.finditer(rf"(?<!\w){loose}(?!\w)", text, re.I):
                 add("postcode", match.start(), match.end(), True)
     if generic:
         for match in _POSTCODE.finditer(text):
@@ -693,6 +720,14 @@ def find(text: str, identity: Identity, *, generic: bool = True) -> list[Hit]:
         if own or generic:
             add("e-mail address", match.start(), match.end(), own)
 
+    for email in identity.emails:
+        local = email.split("@")[0]
+        if len(local) >= 3:
+            # However OCR mangles the domain, the address starts with the same local part.
+            written = rf"(?<![\w.]){_flexible(local)}\s?[@©®]\s?\S*\w"
+            for match in re.finditer(written, text, re.I):
+                add("e-mail address", match.start(), match.end(), True)
+
     for line in identity.address_lines:
         if len(line.strip()) >= 4:
             for match in re.finditer(rf"(?<!\w){_flexible(line)}(?!\w)", text, re.I):
@@ -704,12 +739,13 @@ def find(text: str, identity: Identity, *, generic: bool = True) -> list[Hit]:
     for clinician in identity.clinicians:
         words = [w for w in clinician.split() if _fold(w).rstrip(".") not in TITLES]
         if words:
-            pattern = (
+            surname = (
                 rf"(?:{_TITLE}\s+)?(?:{_INITIAL}\s*)?{_flexible(words[-1])}{_POSSESSIVE}(?!\w)"
             )
             if len(words) > 1:
-                pattern = rf"(?:{r'\s+'.join(_flexible(w) for w in words)}|{pattern})"
-            for match in re.finditer(rf"(?<!\w){pattern}", text, re.I):
+                full = r"\s+".join(_flexible(w) for w in words)
+                surname = rf"(?:(?:{_TITLE}\s+)?{full}|{surname})"
+            for match in re.finditer(rf"(?<!\w){surname}", text, re.I):
                 add("clinician", match.start(), match.end(), True)
 
     if generic:
@@ -750,17 +786,16 @@ def _provider_hits(text: str, provider: str) -> Iterable[tuple[int, int]]:
 
 
 def _without_overlaps(text: str, hits: list[Hit]) -> list[Hit]:
-    """Merge overlapping hits: the case's own identifier wins, then the longer."""
+    """Merge overlapping hits into one span: named after the longer, the case's own if either is."""
     ordered = sorted(hits, key=lambda h: (h.start, -(h.end - h.start), not h.identity))
     merged: list[Hit] = []
     for hit in ordered:
         if merged and hit.start < merged[-1].end:
             last = merged[-1]
-            if hit.end > last.end or (hit.identity and not last.identity):
-                start, end = last.start, max(last.end, hit.end)
-                keep = last if (last.identity or not hit.identity) else hit
-                own = last.identity or hit.identity
-                merged[-1] = Hit(keep.kind, text[start:end], start, end, own)
+            start, end = last.start, max(last.end, hit.end)
+            longer = hit if (hit.end - hit.start) > (last.end - last.start) else last
+            own = last.identity or hit.identity
+            merged[-1] = Hit(longer.kind, text[start:end], start, end, own)
             continue
         merged.append(hit)
     return merged

@@ -70,15 +70,25 @@ def pdf_page_count(path: Path) -> int:
 
 
 def pdf_pages(
-    path: Path, *, dpi: int = PDF_DPI, languages: str = OCR_LANGUAGES, ocr: bool = True
+    path: Path,
+    *,
+    dpi: int = PDF_DPI,
+    languages: str = OCR_LANGUAGES,
+    ocr: bool = True,
+    first: int = 1,
+    last: int | None = None,
 ) -> Iterator[Page]:
-    """Each page of a PDF as a picture with its words; one page in memory at a time."""
+    """Pages ``first`` to ``last`` (from 1) of a PDF as pictures with their words.
+
+    One page is in memory at a time, so a 300-page PDF needs no more than a 1-page one.
+    """
     try:
         document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as error:
         raise PageError("This PDF cannot be opened.") from error
     try:
-        for index in range(len(document)):
+        stop = len(document) if last is None else min(last, len(document))
+        for index in range(first - 1, stop):
             page = document[index]
             try:
                 yield _pdf_page(page, index + 1, dpi=dpi, languages=languages, ocr=ocr)

@@ -62,12 +62,18 @@ def boxes_for(page: pages.Page, identity: Identity) -> list[ProposedBox]:
 
 
 def propose_pages(
-    path: Path, kind: str, identity: Identity, *, dpi: int = pages.PDF_DPI
+    path: Path,
+    kind: str,
+    identity: Identity,
+    *,
+    dpi: int = pages.PDF_DPI,
+    first: int = 1,
+    last: int | None = None,
 ) -> Iterator[tuple[pages.Page, PageProposal]]:
     """Each page of a record (``kind`` "pdf" or "image") with its proposed boxes."""
     languages = pages.languages_for(*identity.names)
     if kind == "pdf":
-        source = pages.pdf_pages(path, dpi=dpi, languages=languages)
+        source = pages.pdf_pages(path, dpi=dpi, languages=languages, first=first, last=last)
     else:
         source = iter([pages.photo_page(path, languages=languages)])
     for page in source:

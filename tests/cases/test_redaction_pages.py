@@ -265,3 +265,38 @@ def test_a_dicom_is_deidentified_and_its_burned_in_text_boxed(tmp_path):
             pages.ocr_page(cleaned.resize((1024, 1024)), straighten=False), IDENTITY
         )
     ]
+
+
+def test_the_clean_copy_of_an_upload_keeps_no_metadata_comments_form_values_or_script_links(
+    tmp_path,
+):
+    from cases.records.checks import record_check
+
+    hostile = hostile_pdf(tmp_path)
+    with pikepdf.open(hostile, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        for uri in ("javascript:app.alert('Mark Hope')", "https://www.nhs.uk/"):
+            page.obj.Annots.append(
+                pdf.make_indirect(
+                    pikepdf.Dictionary(
+                        Type=pikepdf.Name.Annot,
+                        Subtype=pikepdf.Name.Link,
+                        Rect=[0, 0, 50, 50],
+                        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(uri)),
+                    )
+                )
+            )
+        pdf.save(hostile)
+    checked = record_check(hostile, tmp_path / "out")
+    assert "unsafe links" in checked.metadata["removed"]
+    with pikepdf.open(checked.derivative) as pdf:
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
+        links = [a.get("/A") for a in pdf.pages[0].Annots if a.get("/Subtype") == "/Link"]
+        assert [str(a.URI) for a in links if a is not None] == ["https://www.nhs.uk/"]
+        subtypes = {str(a.get("/Subtype")) for a in pdf.pages[0].Annots}
+        assert "/Text" not in subtypes
+        for annotation in pdf.pages[0].Annots:
+            assert "/V" not in annotation and "/Contents" not in annotation
+    raw = checked.derivative.read_bytes()
+    for needle in (b"javascript", b"07700 900123", b"DOB 3/4/61", b"dc:creator"):
+        assert needle not in raw

@@ -41,6 +41,14 @@ _DANGEROUS_ACTIONS = {
 }
 
 
+_SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
+# Annotations that exist to carry someone's words (sticky notes, typed comments, their
+# pop-ups): the words may name the patient and are not part of the record's page.
+_TEXT_ANNOTATIONS = {"/Text", "/FreeText", "/Popup"}
+_ANNOTATION_TEXT_KEYS = ("/Contents", "/RC", "/T", "/Subj")
+_FIELD_VALUE_KEYS = ("/V", "/DV", "/AP", "/RV", "/TU", "/TM")
+
+
 _DROPPED_ANNOTATIONS = {
     "/FileAttachment": "embedded files",
     "/RichMedia": "multimedia content",
@@ -123,10 +131,16 @@ def _strip_active_content(pdf: pikepdf.Pdf) -> list[str]:
             for annotation in annotations:
                 if not isinstance(annotation, pikepdf.Dictionary):
                     continue
-                dropped = _DROPPED_ANNOTATIONS.get(_name(annotation, "/Subtype"))
+                subtype = _name(annotation, "/Subtype")
+                dropped = _DROPPED_ANNOTATIONS.get(subtype)
                 if dropped:
                     removed.add(dropped)
                     continue
+                if subtype in _TEXT_ANNOTATIONS:
+                    continue  # comments are not the record, and may name the patient
+                for key in _ANNOTATION_TEXT_KEYS:
+                    if key in annotation:
+                        del annotation[key]
                 removed |= _strip_actions(annotation)
                 kept.append(annotation)
             if len(kept) != len(annotations):
@@ -142,6 +156,13 @@ def _strip_active_content(pdf: pikepdf.Pdf) -> list[str]:
         fields = form.get("/Fields")
         if isinstance(fields, pikepdf.Array):
             removed |= _strip_tree(list(fields), "/Kids")
+            # What someone typed into a form (and its drawn appearance) may be a name.
+            for node in _walk(list(fields), ("/Kids",)):
+                for key in _FIELD_VALUE_KEYS:
+                    if key in node:
+                        del node[key]
+        if "/NeedAppearances" in form:
+            del form["/NeedAppearances"]
 
     outlines = root.get("/Outlines")
     if isinstance(outlines, pikepdf.Dictionary) and isinstance(
@@ -149,6 +170,15 @@ def _strip_active_content(pdf: pikepdf.Pdf) -> list[str]:
     ):
         removed |= _strip_tree([first], "/First", "/Next")
     removed |= _sweep_objects(pdf)
+    # Document information and XMP name authors, patients and software: none of it is the
+    # record. (Not listed in "removed": nearly every PDF has some.)
+    if "/Info" in pdf.trailer:
+        del pdf.trailer["/Info"]
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and "/Metadata" in obj:
+            del obj["/Metadata"]
+    if "/Metadata" in root:
+        del root["/Metadata"]
     return sorted(removed)
 
 
@@ -171,7 +201,7 @@ def _sweep_objects(pdf: pikepdf.Pdf) -> set[str]:
         if "/AA" in obj:
             del obj["/AA"]
             removed.add("additional actions")
-        label = _DANGEROUS_ACTIONS.get(_name(obj, "/S"))
+        label = _action_label(obj)
         if label:
             for key in list(obj.keys()):
                 del obj[key]  # an empty dictionary is an action that does nothing
@@ -233,11 +263,26 @@ def _walk(start: list, links: tuple[str, ...]) -> Iterator[pikepdf.Dictionary]:
                 pending.append(child)
 
 
+def _action_label(node: pikepdf.Dictionary) -> str:
+    """What is dangerous about this action, or "" (a web or mail link is fine)."""
+    kind = _name(node, "/S")
+    if kind == "/URI":
+        uri = node.get("/URI")
+        try:
+            target = bytes(uri).decode("latin-1").strip().lower() if uri is not None else ""
+        except (TypeError, ValueError):
+            target = ""
+        # javascript:, file:, data: and the like run or fetch something; only plain web
+        # and mail links stay.
+        return "" if target.startswith(_SAFE_LINK_SCHEMES) else "unsafe links"
+    return _DANGEROUS_ACTIONS.get(kind, "")
+
+
 def _dangerous_kinds(action: pikepdf.Dictionary) -> set[str]:
     """Labels for the dangerous action types in ``action`` and its /Next chain."""
     kinds: set[str] = set()
     for node in _walk([action], ("/Next",)):
-        label = _DANGEROUS_ACTIONS.get(_name(node, "/S"))
+        label = _action_label(node)
         if label:
             kinds.add(label)
     return kinds
