@@ -26,17 +26,28 @@ What it measures
        JPEG derivative, thumbnail). p50/p95/max over ``--runs`` runs (default 30) each,
        after two uncounted runs.
 
+    4. Slow and broken connections: the resumable (chunked) upload endpoint under gunicorn
+       with 2 sync workers and gunicorn's default 30 s worker timeout. A client paced to
+       1.5 MB/s sends a 60 MiB file the way static/js/records.js does (chunks from 1 MiB,
+       doubling while a chunk takes under 2 s, at most 8 MiB) and resets its own
+       connection half way through the file, in the middle of a chunk; it waits a second,
+       asks how much arrived and carries on. Meanwhile open-loop ``GET /`` at 50 req/s
+       (web_latency.py's generator); its p99 is compared with 15 s of the same load just
+       before. Then a 1 GiB "imaging export" goes up the same way, unthrottled.
+
 How to run (from the project root)
     .venv/bin/python bench/uploads.py
     .venv/bin/python bench/uploads.py --size-mib 256 --repeats 0 --runs 50
+    .venv/bin/python bench/uploads.py --only-slow --export-mib 0
 
-Only loopback is used; the run is bounded in time (``--time-limit``, default 280 s) and
+Only loopback is used; the run is bounded in time (``--time-limit``, default 480 s) and
 always stops gunicorn and removes its temporary directory, uploads included.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import importlib.metadata
 import json
@@ -46,8 +57,10 @@ import platform
 import secrets
 import shutil
 import signal
+import socket
 import statistics
 import string
+import struct
 import subprocess
 import sys
 import tempfile
@@ -58,8 +71,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
+from types import FrameType, SimpleNamespace
 from typing import Any
+
+# bench/ goes to the end of the path: bench/queue.py must not hide the standard library's
+# ``queue`` (psycopg and concurrent.futures import it).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.append(sys.path.pop(0))
 
 from common import HOST, free_port, stop, tail
 
@@ -235,8 +253,8 @@ def prepare(env: dict[str, str]) -> Patient:
     return Patient(ref=seeded["ref"], session=seeded["session"], csrf=csrf)
 
 
-def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> int:
-    """Wait for an HTTP answer and for the one worker; return the worker's pid."""
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path, workers: int = 1) -> int:
+    """Wait for an HTTP answer and for every worker; return the first worker's pid."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -249,18 +267,20 @@ def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> int
         except OSError:
             time.sleep(0.2)
             continue
-        workers = children_of(proc.pid)
-        if len(workers) == 1:
-            return workers[0]
+        found = children_of(proc.pid)
+        if len(found) == workers:
+            return found[0]
         time.sleep(0.2)
     sys.exit(f"gunicorn did not answer on {HOST}:{port} within 60 s:\n{tail(log)}")
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, int, Path]]:
-    """Run the app; yield (port, worker pid, error log)."""
+def gunicorn(
+    env: dict[str, str], tmp: Path, *, workers: int = 1, timeout: int = 600
+) -> Iterator[tuple[int, int, Path]]:
+    """Run the app; yield (port, first worker's pid, error log)."""
     port = free_port()
-    log = tmp / "gunicorn.log"
+    log = tmp / f"gunicorn-{workers}w-{timeout}s.log"
     command = [
         sys.executable,
         "-m",
@@ -269,11 +289,11 @@ def gunicorn(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, int, Path]]:
         "--bind",
         f"{HOST}:{port}",
         "--workers",
-        "1",
+        str(workers),
         "--worker-class",
         "sync",
         "--timeout",
-        "600",
+        str(timeout),
         "--chdir",
         str(BASE_DIR),
         "--error-logfile",
@@ -291,7 +311,7 @@ def gunicorn(env: dict[str, str], tmp: Path) -> Iterator[tuple[int, int, Path]]:
             start_new_session=True,
         )
     try:
-        yield port, wait_until_ready(proc, port, log), log
+        yield port, wait_until_ready(proc, port, log, workers), log
     finally:
         stop(proc)
 
@@ -461,6 +481,256 @@ def stored_files(private: Path) -> tuple[list[int], int]:
     return sizes, leftovers
 
 
+# --- Resumable uploads: a slow, broken connection --------------------------------------
+
+
+class Dropped(Exception):
+    """The client cut its own connection mid-chunk, as a train going into a tunnel does."""
+
+
+@dataclass
+class ResumableRun:
+    size: int
+    seconds: float = 0.0
+    chunks: int = 0
+    chunk_seconds: list[float] = field(default_factory=list)
+    drops: int = 0
+    resumed_from: list[int] = field(default_factory=list)
+    answer: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        results = self.answer.get("results") or [{}]
+        return not self.error and results[0].get("ok") is True
+
+
+def _json_request(
+    port: int, patient: Patient, method: str, path: str, body: bytes = b"", headers=None
+) -> tuple[int, dict[str, Any]]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.request(method, path, body=body, headers={**patient.headers(), **(headers or {})})
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    try:
+        return response.status, json.loads(raw) if raw else {}
+    except ValueError:
+        return response.status, {"errors": raw[:200].decode(errors="replace")}
+
+
+def _send_chunk(
+    port: int,
+    patient: Patient,
+    url: str,
+    data: memoryview,
+    offset: int,
+    *,
+    rate: float | None,
+    clock: list[float],
+    drop_after: int | None,
+) -> tuple[int, dict[str, Any]]:
+    """PATCH one chunk, paced to ``rate`` bytes/s overall; cut it after ``drop_after``."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.putrequest("PATCH", url, skip_accept_encoding=True)
+    for key, value in {
+        **patient.headers(),
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": str(len(data)),
+        "Upload-Offset": str(offset),
+    }.items():
+        conn.putheader(key, value)
+    conn.endheaders()
+    piece = 64 * 1024
+    sent = 0
+    while sent < len(data):
+        if drop_after is not None and sent >= drop_after:
+            # Reset, not a polite close: the server sees the body end early.
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.sock.close()
+            raise Dropped
+        part = data[sent : sent + piece]
+        if rate:
+            # clock = [start time, bytes sent since]: one pace across all chunks.
+            due = clock[0] + clock[1] / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        conn.send(part)
+        sent += len(part)
+        clock[1] += len(part)
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, {"errors": raw[:200].decode(errors="replace")}
+
+
+def resumable_upload(
+    port: int,
+    patient: Patient,
+    content: bytes,
+    name: str,
+    *,
+    rate: float | None,
+    drop_at: int | None,
+) -> ResumableRun:
+    """Send ``content`` the way static/js/records.js does: start, then chunks that grow
+    while they take under 2 s and shrink past 6 s; after a drop, ask the offset, go on."""
+    run = ResumableRun(size=len(content))
+    status, started = _json_request(
+        port,
+        patient,
+        "POST",
+        f"/my/cases/{patient.ref}/records/uploads/",
+        body=f"name={name}&size={len(content)}&category=imaging_study".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status != 201:
+        run.error = f"start: HTTP {status} {started}"
+        return run
+    url, chunk_max = started["url"], started["chunk_max"]
+    view = memoryview(content)
+    offset, chunk = 0, MIB
+    clock = [time.perf_counter(), 0]
+    begin = clock[0]
+    while offset < len(content):
+        end = min(offset + chunk, len(content))
+        cut = drop_at - offset if drop_at is not None and offset <= drop_at < end else None
+        chunk_began = time.perf_counter()
+        try:
+            status, body = _send_chunk(
+                port,
+                patient,
+                url,
+                view[offset:end],
+                offset,
+                rate=rate,
+                clock=clock,
+                drop_after=cut,
+            )
+        except Dropped:
+            run.drops += 1
+            drop_at = None
+            time.sleep(1.0)  # the client notices, waits, asks how much arrived
+            status, body = _json_request(port, patient, "GET", url)
+            if status != 200:
+                run.error = f"offset after drop: HTTP {status} {body}"
+                return run
+            offset = body["offset"]
+            run.resumed_from.append(offset)
+            continue
+        run.chunks += 1
+        took = time.perf_counter() - chunk_began
+        run.chunk_seconds.append(took)
+        if status != 200:
+            run.error = f"chunk at {offset}: HTTP {status} {body}"
+            return run
+        offset = body["offset"]
+        if took < 2:
+            chunk = min(chunk * 2, chunk_max)
+        elif took > 6:
+            chunk = max(chunk // 2, 256 * 1024)
+        if body.get("results"):
+            run.answer = body
+    run.seconds = time.perf_counter() - begin
+    return run
+
+
+# bench/ goes last on the path: bench/queue.py must not hide the standard library's queue.
+PROBER = f"""
+import dataclasses, json, sys
+sys.path.append({str(Path(__file__).resolve().parent)!r})
+from uploads import get_root_meanwhile
+port, rate, duration = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(json.dumps(dataclasses.asdict(get_root_meanwhile(port, rate, duration))))
+"""
+
+
+def get_root_meanwhile(port: int, rate: float, duration: float):
+    """Open-loop ``GET /`` (web_latency.py's generator) for ``duration`` seconds."""
+    from web_latency import open_loop, summarise
+
+    samples, span = asyncio.run(open_loop(port, "/", rate, duration, 5.0, 1000))
+    return summarise("GET /", samples, span, rate)
+
+
+def slow_upload_bench(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> None:
+    """A 60 MiB file at 1.5 MB/s with its connection cut halfway, and GET / meanwhile."""
+    patient = prepare_more(env)
+    size = args.slow_mib * MIB
+    content = os.urandom(size)
+    rate = args.slow_rate * MB
+    duration = size / rate + 5
+    with gunicorn(env, tmp, workers=args.web_workers, timeout=30) as (port, _worker, log):
+        idle = get_root_meanwhile(port, args.probe_rate, args.probe_seconds)
+        # The prober runs in its own process so the paced sender never holds its GIL.
+        prober = subprocess.Popen(
+            [sys.executable, "-c", PROBER, str(port), str(args.probe_rate), str(duration)],
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        slow = resumable_upload(
+            port, patient, content, "slow-60mib.bin", rate=rate, drop_at=size // 2
+        )
+        out, _ = prober.communicate(timeout=duration + 60)
+        busy = SimpleNamespace(**json.loads(out.strip().splitlines()[-1]))
+        big = None
+        if args.export_mib:
+            export = os.urandom(MIB) * args.export_mib  # one random MiB, repeated
+            export = secrets.token_bytes(32) + export[32:]
+            big = resumable_upload(
+                port, patient, export, "imaging-export.bin", rate=None, drop_at=None
+            )
+            del export
+        if args.show_logs:
+            print(f"--- gunicorn log tail ---\n{tail(log)}")
+    sizes, leftovers = stored_files(Path(env["MEDCHINA_PRIVATE_STORAGE_ROOT"]))
+    print(
+        f"4. Resumable upload: {args.slow_mib} MiB at {args.slow_rate:g} MB/s, connection "
+        f"reset at half way (gunicorn {args.web_workers} sync workers, --timeout 30; "
+        f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())})"
+    )
+    said = slow.error or (slow.answer.get("results") or [{}])[0].get("message")
+    print(f"   completed: {slow.ok} ({said})")
+    print(
+        f"   {slow.chunks} chunks (longest {max(slow.chunk_seconds or [0]):.1f} s), "
+        f"{slow.drops} drop(s), resumed from byte {slow.resumed_from}, "
+        f"whole upload {slow.seconds:.1f} s = {size / MB / max(slow.seconds, 1e-9):.2f} MB/s; "
+        f"stored: {'yes' if size in sizes else 'NO'}; temp files left: {leftovers}"
+    )
+    for label, summary in (("idle", idle), ("during the upload", busy)):
+        print(
+            f"   GET / at {args.probe_rate:g} req/s {label:<18}: p50 {summary.p50_ms:6.1f} ms  "
+            f"p90 {summary.p90_ms:6.1f} ms  p99 {summary.p99_ms:6.1f} ms  max "
+            f"{summary.max_ms:6.1f} ms  errors {summary.errors}/{summary.sent}"
+        )
+    ratio = busy.p99_ms / idle.p99_ms if idle.p99_ms else math.nan
+    print(f"   GET / p99 during/idle: {ratio:.2f}")
+    if big is not None:
+        print(
+            f"   {args.export_mib} MiB imaging export, unthrottled: completed {big.ok}, "
+            f"{big.chunks} chunks, {big.seconds:.1f} s "
+            f"({args.export_mib * MIB / MB / max(big.seconds, 1e-9):.0f} MB/s)"
+            + (f" — {big.error}" if big.error else "")
+        )
+
+
+SECOND_PATIENT = SEED_SNIPPET.replace("bench-patient@", "bench-slow@")
+
+
+def prepare_more(env: dict[str, str]) -> Patient:
+    """Another signed-in patient and case in the same database (its own quota)."""
+    out = manage(env, "shell", "-c", SECOND_PATIENT)
+    seeded = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    alphabet = string.ascii_letters + string.digits
+    csrf = "".join(secrets.choice(alphabet) for _ in range(32))
+    return Patient(ref=seeded["ref"], session=seeded["session"], csrf=csrf)
+
+
 # --- Thumbnails --------------------------------------------------------------------------
 
 
@@ -601,9 +871,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="repeat uploads (0: none)")
     parser.add_argument("--runs", type=int, default=30, help="timed runs per thumbnail figure")
     parser.add_argument("--timeout", type=float, default=120.0, help="socket timeout, s")
-    parser.add_argument("--time-limit", type=int, default=280, help="whole run limit, s")
+    parser.add_argument("--time-limit", type=int, default=480, help="whole run limit, s")
     parser.add_argument("--tmp-dir", type=Path, default=None, help="where the temp dir goes")
     parser.add_argument("--show-logs", action="store_true", help="print gunicorn's log tail")
+    parser.add_argument("--slow-mib", type=int, default=60, help="throttled upload, MiB")
+    parser.add_argument("--slow-rate", type=float, default=1.5, help="throttle, MB/s")
+    parser.add_argument("--export-mib", type=int, default=1024, help="chunked export, MiB")
+    parser.add_argument("--web-workers", type=int, default=2, help="workers for part 4")
+    parser.add_argument("--probe-rate", type=float, default=50.0, help="GET / per second")
+    parser.add_argument("--probe-seconds", type=float, default=15.0, help="idle GET / time")
+    parser.add_argument(
+        "--only-slow", action="store_true", help="run only part 4 (resumable uploads)"
+    )
     args = parser.parse_args(argv)
     if args.size_mib < 1 or args.repeat_mib < 1 or args.repeats < 0 or args.runs < 1:
         parser.error("sizes and --runs must be at least 1, --repeats at least 0")
@@ -625,6 +904,9 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         f"{env['MEDCHINA_MAX_RECORD_SIZE']}, MEDCHINA_CASE_QUOTA={env['MEDCHINA_CASE_QUOTA']}"
     )
     patient = prepare(env)
+    if args.only_slow:
+        slow_upload_bench(args, tmp, env)
+        return
     block = os.urandom(BLOCK)
 
     with gunicorn(env, tmp) as (port, worker, log):
@@ -724,6 +1006,9 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             else "   (info)"
         )
         print(f"   {timing.label:<55} {timing.line()}{target}")
+
+    print()
+    slow_upload_bench(args, tmp, env)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

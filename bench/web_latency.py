@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib.metadata
+import json
 import math
 import os
 import platform
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +54,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+# bench/ goes to the end of the path: bench/queue.py must not hide the standard library's
+# ``queue`` (psycopg and concurrent.futures import it).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.append(sys.path.pop(0))
 
 from common import HOST, free_port, stop, tail
 
@@ -106,8 +114,49 @@ def percentile(sorted_values: Sequence[float], pct: float) -> float:
     return sorted_values[rank - 1]
 
 
-async def fetch(port: int, path: str, scheduled: float, timeout: float) -> Sample:
-    """Send one ``GET`` on a fresh connection and read the response to the end."""
+@dataclass(frozen=True)
+class Target:
+    """What one measurement sends: a method and path, optionally as one of several
+    signed-in sessions (taken in turn) with a form body, and the status that is success."""
+
+    label: str
+    path: str
+    method: str = "GET"
+    sessions: tuple[str, ...] = ()
+    body: str = ""
+    expect: int = 200
+
+    def request(self, index: int, port: int) -> bytes:
+        headers = [
+            f"{self.method} {self.path} HTTP/1.1",
+            f"Host: {HOST}:{port}",
+            "User-Agent: medchina-bench",
+            "Accept: text/html",
+            "Connection: close",
+        ]
+        if self.sessions:
+            # Django accepts an unmasked 32-character secret as the CSRF token.
+            headers.append(
+                f"Cookie: sessionid={self.sessions[index % len(self.sessions)]}; "
+                f"csrftoken={CSRF_SECRET}"
+            )
+        body = self.body.replace("{csrf}", CSRF_SECRET).encode()
+        if self.method == "POST":
+            headers += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            ]
+        return ("\r\n".join(headers) + "\r\n\r\n").encode("ascii") + body
+
+
+CSRF_SECRET = "benchcsrfsecretbenchcsrfsecret12"  # noqa: S105 (32 characters, as Django's)
+
+
+async def fetch(
+    port: int, path: str | Target, scheduled: float, timeout: float, index: int = 0
+) -> Sample:
+    """Send one request on a fresh connection and read the response to the end."""
+    target = path if isinstance(path, Target) else Target(path, path)
     loop = asyncio.get_running_loop()
     sent = loop.time()
     status = 0
@@ -116,11 +165,7 @@ async def fetch(port: int, path: str, scheduled: float, timeout: float) -> Sampl
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-                "User-Agent: medchina-bench\r\nAccept: text/html\r\n"
-                "Connection: close\r\n\r\n".encode("ascii")
-            )
+            writer.write(target.request(index, port))
             await writer.drain()
             raw = await reader.read()  # the server closes the connection after the response
         head, separator, body = raw.partition(b"\r\n\r\n")
@@ -136,7 +181,7 @@ async def fetch(port: int, path: str, scheduled: float, timeout: float) -> Sampl
             length = headers.get(b"content-length")
             if length is not None and int(length) != len(body):
                 error = "truncated response"
-            elif status != 200:
+            elif status != target.expect:
                 error = f"HTTP {status}"
     except TimeoutError:
         error = "timeout"
@@ -149,7 +194,12 @@ async def fetch(port: int, path: str, scheduled: float, timeout: float) -> Sampl
 
 
 async def open_loop(
-    port: int, path: str, rate: float, duration: float, timeout: float, max_inflight: int
+    port: int,
+    path: str | Target,
+    rate: float,
+    duration: float,
+    timeout: float,
+    max_inflight: int,
 ) -> tuple[list[Sample], float]:
     """Send ``rate * duration`` requests at fixed times; return samples and send span."""
     loop = asyncio.get_running_loop()
@@ -167,7 +217,7 @@ async def open_loop(
             # Safety valve, never hit in a healthy run: count it, do not open a socket.
             refused.append(Sample(due, loop.time() - due, math.inf, 0, "client in-flight cap"))
             continue
-        task = asyncio.create_task(fetch(port, path, due, timeout))
+        task = asyncio.create_task(fetch(port, path, due, timeout, i))
         inflight.add(task)
         task.add_done_callback(inflight.discard)
         tasks.append(task)
@@ -197,57 +247,135 @@ def summarise(label: str, samples: list[Sample], send_span: float, rate: float) 
     )
 
 
-def measure(label: str, port: int, path: str, args: argparse.Namespace) -> Summary:
+def measure(
+    label: str, port: int, path: str | Target, args: argparse.Namespace, rate: float | None = None
+) -> Summary:
+    rate = rate or args.rate
+    print(f"  {label} at {rate:g} req/s: load average {load_average()}", flush=True)
     if args.warmup > 0:
-        asyncio.run(open_loop(port, path, args.rate, args.warmup, args.timeout, args.max_inflight))
+        asyncio.run(open_loop(port, path, rate, args.warmup, args.timeout, args.max_inflight))
     samples, span = asyncio.run(
-        open_loop(port, path, args.rate, args.duration, args.timeout, args.max_inflight)
+        open_loop(port, path, rate, args.duration, args.timeout, args.max_inflight)
     )
-    return summarise(label, samples, span, args.rate)
+    return summarise(label, samples, span, rate)
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # --- The server --------------------------------------------------------------------------
 
 
-def production_env(tmp: Path) -> dict[str, str]:
+def production_env(tmp: Path, args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "medchina.settings",
             "DJANGO_ENV": "production",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_SECRET_KEY": SECRET_KEY,
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CELERY_BROKER_URL": "memory://",
-            # Production requires a shared cache; these GET pages never touch it.
-            "CACHE_URL": "locmemcache://bench",
+            "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "CELERY_BROKER_URL": args.redis_url or f"filesystem://{tmp / 'broker'}",
+            "CACHE_URL": args.cache_url or "locmemcache://bench",
             "DJANGO_STATIC_ROOT": str(tmp / "static"),
             "MEDCHINA_VAR_DIR": str(tmp),
             "MEDCHINA_PRIVATE_STORAGE_ROOT": str(tmp / "private"),
+            "EMAIL_URL": "consolemail://",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
     return env
 
 
-def prepare(env: dict[str, str]) -> None:
-    """Create the folders, database and static manifest the production settings expect."""
+SECRET_KEY = secrets.token_urlsafe(50)
+
+SEED_SESSIONS = """
+import json
+from datetime import date
+from importlib import import_module
+
+from django.conf import settings
+
+from cases.models import Case, Goal, MedicalArea, Membership
+from cases.services import user_get_or_create_for_email
+from intake.models import EnquiryDraft
+
+Store = import_module(settings.SESSION_ENGINE).SessionStore
+wizard, portal = [], []
+for number in range(COUNT):
+    # Half-way through an enquiry: the safety check passed, a draft saved.
+    store = Store()
+    store["safety_check_passed"] = True
+    store["enquiry_draft_id"] = str(EnquiryDraft.objects.create().pk)
+    store.save()
+    wizard.append(store.session_key)
+    # A patient with a case, signed in.
+    email = f"bench-portal-{number}@example.org"
+    case = Case.objects.create(
+        contact_name="Bench Patient", contact_email=email, contact_phone="+447700900123",
+        patient_name="Bench Patient", patient_date_of_birth=date(1970, 5, 17),
+        current_provider="Bench Hospital", medical_area=MedicalArea.CANCER,
+        diagnosis="Benchmark case", questions=["Benchmark question"], goal=Goal.INFORMATION,
+    )
+    user = user_get_or_create_for_email(email=email, name="Bench Patient")
+    Membership.objects.create(case=case, user=user, role=Membership.Role.PATIENT)
+    store = Store()
+    store["_auth_user_id"] = str(user.pk)
+    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_hash"] = user.get_session_auth_hash()
+    store.save()
+    portal.append(store.session_key)
+print(json.dumps({"wizard": wizard, "portal": portal}))
+"""
+
+
+def manage(env: dict[str, str], *command: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"manage.py {command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def prepare(env: dict[str, str], sessions: int) -> dict[str, list[str]]:
+    """Create the folders, database and static manifest the production settings expect,
+    and the signed-in sessions the wizard and portal requests use."""
     private = Path(env["MEDCHINA_PRIVATE_STORAGE_ROOT"])
     # Production provisions these; the system checks refuse a missing upload temp dir.
     (private / ".incoming").mkdir(mode=0o700, parents=True, exist_ok=True)
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            sys.exit(f"manage.py {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    if env["CELERY_BROKER_URL"].startswith("filesystem://"):
+        (Path(env["MEDCHINA_VAR_DIR"]) / "broker").mkdir(exist_ok=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    out = manage(env, "shell", "-c", SEED_SESSIONS.replace("COUNT", str(sessions)))
+    return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+
+
+@contextmanager
+def throwaway_postgres(server: str | None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on ``server`` for this run; dropped afterwards."""
+    if not server:
+        yield None
+        return
+    import psycopg
+
+    name = f"medchina_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def probe(port: int, path: str) -> int:
@@ -266,26 +394,67 @@ def wait_until_ready(proc: subprocess.Popen[bytes], port: int, path: str, log: P
     sys.exit(f"gunicorn did not answer on {HOST}:{port} within 60 s:\n{tail(log)}")
 
 
+def compose_commands() -> dict[str, list[str]]:
+    """Each service's command in docker-compose.yml: the bench runs what production runs."""
+    import yaml
+
+    spec = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    return {
+        name: [str(part) for part in service["command"]]
+        for name, service in spec.get("services", {}).items()
+        if isinstance(service.get("command"), list)
+    }
+
+
+def web_command(app: str, port: int, args: argparse.Namespace) -> list[str]:
+    """gunicorn as the Compose ``web`` service runs it, bound to loopback here."""
+    if args.workers:
+        # --threads 1: sync workers; more: gthread.
+        return [
+            "gunicorn",
+            app,
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread" if args.threads > 1 else "sync",
+            "--threads",
+            str(args.threads),
+        ]    command = compose_commands()["web"]
+    out: list[str] = []
+    skip = False
+    for part in command:
+        if skip:
+            skip = False
+            continue
+        if part in {"--bind", "-b", "--access-logfile"}:
+            skip = True
+            continue
+        out.append(app if part == "medchina.wsgi:application" else part)
+    return out
+
+
+def worker_commands() -> list[list[str]]:
+    """The Celery worker services of docker-compose.yml (not beat)."""
+    return [
+        command
+        for name, command in compose_commands().items()
+        if "celery" in command and "worker" in command
+    ]
+
+
 @contextmanager
 def gunicorn(
     app: str, env: dict[str, str], args: argparse.Namespace, tmp: Path, name: str, probe: str
 ) -> Iterator[int]:
     port = free_port()
     log = tmp / f"{name}-gunicorn.log"
+    base = web_command(app, port, args)
     command = [
         sys.executable,
         "-m",
-        "gunicorn",
-        app,
+        *base,
         "--bind",
         f"{HOST}:{port}",
-        "--workers",
-        str(args.workers),
-        # --threads 1: sync workers; more: gthread, as deploy/gunicorn.conf.py runs.
-        "--worker-class",
-        "gthread" if args.threads > 1 else "sync",
-        "--threads",
-        str(args.threads),
         "--chdir",
         str(BASE_DIR),
         "--pythonpath",
@@ -308,6 +477,7 @@ def gunicorn(
         )
     try:
         wait_until_ready(proc, port, probe, log)
+        print(f"web: {' '.join(base)}", flush=True)
         yield port
     finally:
         stop(proc)
@@ -315,40 +485,135 @@ def gunicorn(
             print(f"--- {name}: gunicorn log tail ---\n{tail(log)}")
 
 
+# --- Case files rendering in the background --------------------------------------------
+
+RENDERER = """
+import json, sys, time
+from pathlib import Path
+sys.path.append(BENCH)
+from case_file import django_setup, seed
+django_setup()
+from django.contrib.auth import get_user_model
+from cases.casefile import case_file_request
+from cases.models import Case, CaseFile
+setup = seed(PARAGRAPHS)
+case = Case.objects.get(pk=setup.case_reference)
+coordinator = get_user_model().objects.get(username="bench-coordinator")
+print(json.dumps({"ready": case.reference}), flush=True)
+stop = Path(STOP)
+while not stop.exists():
+    # Keep one render queued or running all the time.
+    case_file_request(case=case, variant=CaseFile.Variant.INTERNAL, by=coordinator,
+                      regenerate=True)
+    time.sleep(0.2)
+ready = CaseFile.objects.filter(state=CaseFile.State.READY)
+print(json.dumps({"rendered": ready.count(), "failed": CaseFile.objects.filter(
+    state=CaseFile.State.FAILED).count(), "seconds": [f.duration_ms for f in ready][:50]}))
+"""
+
+
+@contextmanager
+def rendering(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> Iterator[dict]:
+    """Celery workers as docker-compose.yml runs them, and a 252-page case file
+    (bench/case_file.py's case) requested again as soon as the last one is done."""
+    stop_file = tmp / "stop-rendering"
+    code = (
+        RENDERER.replace("BENCH", repr(str(Path(__file__).resolve().parent)))
+        .replace("PARAGRAPHS", str(args.paragraphs))
+        .replace("STOP", repr(str(stop_file)))
+    )
+    workers = []
+    for number, command in enumerate(worker_commands()):
+        log = open(tmp / f"worker-{number}.log", "wb")  # noqa: SIM115 (closed below)
+        executable = [sys.executable, "-m", "celery", *command[command.index("celery") + 1 :]]
+        executable += ["--hostname", f"bench{number}@%h"]
+        prefix = command[: command.index("celery")]  # e.g. "nice -n 10"
+        workers.append(
+            (
+                subprocess.Popen(
+                    prefix + executable,
+                    cwd=BASE_DIR,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                ),
+                log,
+            )
+        )
+        print(f"worker: {' '.join(command)}", flush=True)
+    renderer = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=tmp,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    found: dict = {}
+    try:
+        assert renderer.stdout is not None
+        for line in renderer.stdout:
+            if line.startswith("{"):
+                found.update(json.loads(line))
+                break
+        if "ready" not in found:
+            sys.exit("the case-file renderer did not start")
+        time.sleep(args.render_settle)  # the first render under way
+        yield found
+    finally:
+        stop_file.touch()
+        try:
+            out, _ = renderer.communicate(timeout=120)
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    found.update(json.loads(line))
+        except subprocess.TimeoutExpired:
+            os.killpg(renderer.pid, signal.SIGKILL)
+        for proc, log in workers:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            log.close()
+
+
 # --- Reporting ---------------------------------------------------------------------------
 
 
 def machine_line(args: argparse.Namespace) -> str:
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"machine: nproc={nproc}, {platform.machine()}, {platform.system()} "
-        f"{platform.release()}, load average {load}\n"
+        f"{platform.release()}, load average {load_average()}\n"
         f"python {platform.python_version()}, Django {importlib.metadata.version('django')}, "
-        f"gunicorn {importlib.metadata.version('gunicorn')}: "
-        f"{args.workers} workers x {args.threads} threads, "
-        f"access log {'on' if args.access_log else 'off'}\n"
-        f"load: open-loop {args.rate:g} req/s for {args.duration:g} s per path "
-        f"(after {args.warmup:g} s warm-up), new connection per request, timeout "
-        f"{args.timeout:g} s; latency = scheduled send time -> end of response"
+        f"gunicorn {importlib.metadata.version('gunicorn')}, access log "
+        f"{'on' if args.access_log else 'off'}\n"
+        f"database {'PostgreSQL (throw-away)' if args.postgres else 'SQLite'}, cache "
+        f"{args.cache_url or 'local memory'}, broker {args.redis_url or 'filesystem'}\n"
+        f"load: open-loop, {args.duration:g} s per page and rate (after {args.warmup:g} s "
+        f"warm-up), new connection per request, timeout {args.timeout:g} s; latency = "
+        f"scheduled send time -> end of response"
     )
 
 
 def table(summaries: list[Summary]) -> str:
     header = (
-        f"{'path':<24}{'sent':>7}{'rate/s':>8}{'errors':>8}"
+        f"{'page':<40}{'sent':>7}{'rate/s':>8}{'errors':>8}"
         f"{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'lag p99/max ms':>17}"
     )
     rows = [header, "-" * len(header)]
     for s in summaries:
         rows.append(
-            f"{s.label:<24}{s.sent:>7}{s.achieved_rate:>8.1f}{s.errors:>8}"
+            f"{s.label:<40}{s.sent:>7}{s.achieved_rate:>8.1f}{s.errors:>8}"
             f"{s.p50_ms:>9.1f}{s.p90_ms:>9.1f}{s.p99_ms:>9.1f}{s.max_ms:>9.1f}"
             f"{f'{s.send_lag_p99_ms:.1f}/{s.send_lag_max_ms:.1f}':>17}"
         )
         if s.error_kinds:
             kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(s.error_kinds.items()))
-            rows.append(f"{'':<24}errors: {kinds}")
+            rows.append(f"{'':<40}errors: {kinds}")
     return "\n".join(rows)
 
 
@@ -358,19 +623,44 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per path")
-    parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds first")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads a worker (over 1: gthread workers)"
+        "--rates", default="", help="comma-separated rates for the full run, e.g. 100,200"
+    )
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per page")
+    parser.add_argument("--warmup", type=float, default=2.0, help="uncounted seconds first")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="gunicorn sync workers (0: the docker-compose.yml web command as it is)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads a worker with --workers (over 1: gthread)"
     )
     parser.add_argument(
         "--path",
         dest="paths",
         action="append",
         default=argparse.SUPPRESS,
-        help="path to measure, repeatable (default: / and /start/)",
+        help="GET path to measure, repeatable (default: /, the wizard POST, the portal)",
     )
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="PostgreSQL server URL (e.g. postgres://postgres@127.0.0.1:5432): a "
+        "throw-away database is made there; default SQLite",
+    )
+    parser.add_argument("--redis-url", default="", help="Celery broker (default filesystem)")
+    parser.add_argument("--cache-url", default="", help="Django cache (default local memory)")
+    parser.add_argument(
+        "--render",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="measure again while Celery workers render case files",
+    )
+    parser.add_argument("--paragraphs", type=int, default=9, help="case-file summary size")
+    parser.add_argument("--render-settle", type=float, default=5.0, help="s before measuring")
+    parser.add_argument("--sessions", type=int, default=64, help="signed-in sessions per page")
     parser.add_argument("--timeout", type=float, default=5.0, help="per-request timeout, s")
     parser.add_argument(
         "--max-inflight", type=int, default=1000, help="client-side cap on open requests"
@@ -391,30 +681,88 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--show-logs", action="store_true", help="print the gunicorn error log tails"
     )
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0 or args.warmup < 0 or args.workers < 1:
-        parser.error("--rate, --duration and --workers must be positive, --warmup >= 0")
-    args.paths = getattr(args, "paths", None) or ["/", "/start/"]
+    if args.rate <= 0 or args.duration <= 0 or args.warmup < 0 or args.workers < 0:
+        parser.error("--rate and --duration must be positive, --warmup and --workers >= 0")
+    args.paths = getattr(args, "paths", None)
+    args.rate_list = [float(r) for r in args.rates.split(",") if r] or [args.rate]
     return args
+
+
+def targets(args: argparse.Namespace, sessions: dict[str, list[str]]) -> list[Target]:
+    if args.paths:
+        return [Target(path, path) for path in args.paths]
+    return [
+        Target("GET /", "/"),
+        Target(
+            "POST /start/who/ (wizard step)",
+            "/start/who/",
+            method="POST",
+            sessions=tuple(sessions["wizard"]),
+            body="csrfmiddlewaretoken={csrf}&filling_in_for=self&relationship=",
+            expect=302,
+        ),
+        Target("GET /my/ (signed in)", "/my/", sessions=tuple(sessions["portal"])),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print(machine_line(args), flush=True)
-    summaries: list[Summary] = []
+    idle: dict[tuple[str, float], Summary] = {}
+    busy: dict[tuple[str, float], Summary] = {}
+    calibration: list[Summary] = []
     tmp = Path(tempfile.mkdtemp(prefix="medchina-bench-"))
+    rendered: dict = {}
     try:
-        env = production_env(tmp)
-        if args.calibrate:
-            (tmp / "bench_trivial_app.py").write_text(TRIVIAL_APP)
-            with gunicorn("bench_trivial_app:application", env, args, tmp, "trivial", "/") as port:
-                summaries.append(measure("(calibration) trivial", port, "/", args))
-        prepare(env)
-        with gunicorn("medchina.wsgi:application", env, args, tmp, "medchina", "/") as port:
-            for path in args.paths:
-                summaries.append(measure(path, port, path, args))
+        with throwaway_postgres(args.postgres) as database_url:
+            args.database_url = database_url
+            env = production_env(tmp, args)
+            if args.calibrate:
+                (tmp / "bench_trivial_app.py").write_text(TRIVIAL_APP)
+                app = "bench_trivial_app:application"
+                with gunicorn(app, env, args, tmp, "trivial", "/") as port:
+                    for rate in args.rate_list:
+                        calibration.append(
+                            measure(f"(calibration) trivial @{rate:g}", port, "/", args, rate)
+                        )
+            sessions = prepare(env, args.sessions)
+            pages = targets(args, sessions)
+            with gunicorn("medchina.wsgi:application", env, args, tmp, "medchina", "/") as port:
+                print("idle:", flush=True)
+                for rate in args.rate_list:
+                    for page in pages:
+                        idle[page.label, rate] = measure(page.label, port, page, args, rate)
+                if args.render:
+                    with rendering(env, tmp, args) as rendered:
+                        print("while case files render:", flush=True)
+                        for rate in args.rate_list:
+                            for page in pages:
+                                busy[page.label, rate] = measure(page.label, port, page, args, rate)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(table(summaries))
+
+    def labelled(summary: Summary, suffix: str) -> Summary:
+        return dataclasses.replace(summary, label=f"{summary.label} @{suffix}")
+
+    print(
+        table(
+            calibration
+            + [labelled(v, f"{k[1]:g} idle") for k, v in idle.items()]
+            + [labelled(v, f"{k[1]:g} rendering") for k, v in busy.items()]
+        )
+    )
+    if busy:
+        print(
+            f"case files rendered while measuring: {rendered.get('rendered', '?')} ready, "
+            f"{rendered.get('failed', '?')} failed; render times (ms): "
+            f"{rendered.get('seconds', [])}"
+        )
+        worst = 0.0
+        for key, summary in busy.items():
+            ratio = summary.p99_ms / idle[key].p99_ms
+            worst = max(worst, ratio)
+            print(f"p99 ratio rendering/idle, {key[0]} @{key[1]:g}/s: {ratio:.2f}")
+        print(f"worst p99 ratio rendering/idle: {worst:.2f}")
     return 0
 
 

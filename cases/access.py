@@ -37,6 +37,7 @@ from cases.models import (
     Record,
     RecordQuerySet,
     RecordRequest,
+    ResumableUpload,
     SummarySection,
 )
 
@@ -139,6 +140,31 @@ def record_for_member(user: Person, ref: str, public_id: UUID | str) -> tuple[Re
 def may_upload(membership: Membership) -> bool:
     """Viewers only read; nobody adds records to a closed, withdrawn or declined case."""
     return membership.role != Membership.Role.VIEWER and membership.case.status not in FINAL
+
+
+def case_for_uploader(user: Person, ref: str) -> tuple[Case, Membership]:
+    """As ``case_for_member``, for members who may add records now (``may_upload``).
+
+    Everyone else — viewers, members of a closed case — gets the same 404.
+    """
+    case, membership = case_for_member(user, ref)
+    if not may_upload(membership):
+        raise Http404("No such case")
+    return case, membership
+
+
+def resumable_upload_for(
+    user: Person, ref: str, public_id: UUID | str
+) -> tuple[Membership, ResumableUpload]:
+    """An unfinished chunked upload, only for the member who started it and only while
+    they may still upload to the case; anyone else gets the same 404 as for none."""
+    case, membership = case_for_uploader(user, ref)
+    upload = ResumableUpload.objects.filter(
+        public_id=public_id, case=case, user=membership.user
+    ).first()
+    if upload is None:
+        raise Http404("No such upload")
+    return membership, upload
 
 
 def duplicate_revealed(membership: Membership, duplicate_uploader_id: int | None) -> bool:

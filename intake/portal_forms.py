@@ -88,6 +88,16 @@ class RecordUploadForm(LimitsSaidMixin, forms.Form):
         return value
 
 
+class ResumableUploadForm(RecordUploadForm):
+    """What the chunked uploader declares before the first chunk: the same questions as
+    the one-piece form, with the file's name and size instead of the file."""
+
+    files = None  # type: ignore[assignment]
+    combine = None  # type: ignore[assignment]
+    name = forms.CharField(max_length=1000, error_messages={"required": "The file has no name"})
+    size = forms.IntegerField(min_value=0, error_messages={"required": "The file size is missing"})
+
+
 class InvitationForm(LimitsSaidMixin, forms.Form):
     email = forms.EmailField(
         label="Their e-mail address",

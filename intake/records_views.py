@@ -17,10 +17,11 @@ from cases.domain.records import original_name_clean
 from cases.family import selectors as family_selectors
 from cases.family import services as family
 from cases.models import AuditEvent, Membership, Record
+from cases.records import resumable
 from cases.records.selectors import case_checklist, case_storage_used, record_limits
 from cases.records.services import AddResult, record_add, record_add_photos_as_one
 from cases.serving import private_file_response
-from intake.portal_forms import InvitationForm, RecordUploadForm
+from intake.portal_forms import InvitationForm, RecordUploadForm, ResumableUploadForm
 from intake.uploads import too_large_names
 from medchina.http import AuthenticatedHttpRequest
 
@@ -37,6 +38,22 @@ def _record_json(record: Record) -> dict:
         "reason": record.rejection_reason,
         "pending": record.is_pending,
     }
+
+
+def _results_json(results: list[AddResult], membership: Membership) -> list[dict]:
+    for result in results:
+        uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
+        result.reveal_duplicates = access.duplicate_revealed(membership, uploader)
+    return [
+        {
+            "name": result.name,
+            "ok": result.record is not None,
+            "duplicate": result.duplicate_of is not None,
+            "message": result.message,
+            "record": _record_json(result.record) if result.record else None,
+        }
+        for result in results
+    ]
 
 
 @login_required
@@ -84,23 +101,12 @@ def case_records(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
                 form = RecordUploadForm(initial={"category": data["category"]})
             elif results and "files" in form.errors:
                 del form.errors["files"]  # the reason is the size, said above
-        for result in results:
-            uploader = result.duplicate_of.uploaded_by_id if result.duplicate_of else None
-            result.reveal_duplicates = access.duplicate_revealed(membership, uploader)
+        results_json = _results_json(results, membership)
         status = 400 if problem or (form.errors and not results) else 200
         if _wants_json(request):
             return JsonResponse(
                 {
-                    "results": [
-                        {
-                            "name": result.name,
-                            "ok": result.record is not None,
-                            "duplicate": result.duplicate_of is not None,
-                            "message": result.message,
-                            "record": _record_json(result.record) if result.record else None,
-                        }
-                        for result in results
-                    ],
+                    "results": results_json,
                     "errors": problem
                     or " ".join(str(e) for errors in form.errors.values() for e in errors),
                 },
@@ -119,6 +125,7 @@ def case_records(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
             "results": results,
             "problem": problem,
             "limits": record_limits(),
+            "chunk_max": resumable.CHUNK_MAX,
             "used": case_storage_used(case),
             # A helper without the patient's grant is not told which kinds of record the
             # case has or lacks, nor its medical area.
@@ -127,6 +134,78 @@ def case_records(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def upload_create(request: AuthenticatedHttpRequest, ref: str) -> JsonResponse:
+    """Start a resumable upload: the file's name, size and questions, no bytes yet."""
+    case, _membership = access.case_for_uploader(request.user, ref)
+    form = ResumableUploadForm(request.POST)
+    if not form.is_valid():
+        errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return JsonResponse({"errors": errors}, status=400)
+    data = form.cleaned_data
+    try:
+        upload = resumable.upload_start(
+            case=case,
+            user=request.user,
+            name=data["name"],
+            size=data["size"],
+            category=data["category"],
+            document_date=data["document_date"],
+            description=data["description"],
+        )
+    except resumable.UploadRefused as refused:
+        return JsonResponse({"errors": refused.message}, status=refused.status)
+    return JsonResponse(
+        {
+            "url": reverse("intake:upload_chunk", args=[case.reference, upload.public_id]),
+            "offset": 0,
+            "size": upload.size,
+            "chunk_max": resumable.CHUNK_MAX,
+        },
+        status=201,
+    )
+
+
+@login_required
+def upload_chunk(request: AuthenticatedHttpRequest, ref: str, public_id: str) -> HttpResponse:
+    """GET: how much has arrived. PATCH: the next chunk. DELETE: cancel."""
+    membership, upload = access.resumable_upload_for(request.user, ref, public_id)
+    headers = {"Cache-Control": "no-store"}
+    if request.method in {"GET", "HEAD"}:
+        return JsonResponse({"offset": upload.received, "size": upload.size}, headers=headers)
+    if request.method == "DELETE":
+        resumable.upload_discard(upload)
+        return HttpResponse(status=204)
+    if request.method != "PATCH":
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, PATCH, DELETE"})
+    try:
+        offset = int(request.headers.get("Upload-Offset", ""))
+        length = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return JsonResponse(
+            {"errors": "A chunk needs Upload-Offset and Content-Length headers."}, status=400
+        )
+    try:
+        outcome = resumable.upload_append(
+            upload=upload, offset=offset, length=length, stream=request
+        )
+    except resumable.UploadRefused as refused:
+        return JsonResponse(
+            {"errors": refused.message, "offset": upload.received, "size": upload.size},
+            status=refused.status,
+            headers=headers,
+        )
+    body: dict = {"offset": outcome.offset, "size": upload.size}
+    if outcome.complete:
+        try:
+            result = resumable.upload_finish(upload=upload, request=request)
+        except resumable.UploadRefused as refused:
+            return JsonResponse({"errors": refused.message}, status=refused.status)
+        body["results"] = _results_json([result], membership)
+    return JsonResponse(body, headers=headers)
 
 
 @login_required

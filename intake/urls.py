@@ -31,6 +31,16 @@ urlpatterns = [
     path("my/cases/<str:ref>/withdraw/", views.case_withdraw, name="case_withdraw"),
     path("my/cases/<str:ref>/records/", records_views.case_records, name="case_records"),
     path(
+        "my/cases/<str:ref>/records/uploads/",
+        records_views.upload_create,
+        name="upload_create",
+    ),
+    path(
+        "my/cases/<str:ref>/records/uploads/<uuid:public_id>/",
+        records_views.upload_chunk,
+        name="upload_chunk",
+    ),
+    path(
         "my/cases/<str:ref>/records/status/",
         records_views.case_records_status,
         name="case_records_status",

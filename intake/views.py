@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from cases.audit import audit_log, client_ip
 from cases.domain.consents import ConsentKind, consent_text
 from cases.domain.preparation import PREPARATION_QUESTIONS
 from cases.domain.workflow import Status
-from cases.models import AuditEvent, Membership
+from cases.models import AuditEvent, Membership, Record
 from cases.records.selectors import case_checklist
 from cases.selectors import case_has_high_risk_direction
 from cases.tasks import sign_in_link_request
@@ -315,7 +316,11 @@ def case_detail(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         questions=PREPARATION_QUESTIONS, initial={"ticked": case.preparation_ticked}
     )
     headline, next_step = case.status_for_patient
-    visible = access.records_visible_to(membership)
+    # Both counts in one query.
+    counts = access.records_visible_to(membership).aggregate(
+        total=Count("pk"),
+        pending=Count("pk", filter=Q(state__in=[Record.State.RECEIVED, Record.State.CHECKING])),
+    )
     events = list(case.events.all())
     # A family helper sees the case's health content only if the patient allowed it.
     sees_all = access.sees_whole_case(membership)
@@ -358,8 +363,8 @@ def case_detail(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
                 on_behalf=membership.role == Membership.Role.REPRESENTATIVE,
             ).text,
             "may_give_sharing": access.may_give_sharing_consent(membership),
-            "record_count": visible.count(),
-            "pending_count": visible.pending().count(),
+            "record_count": counts["total"],
+            "pending_count": counts["pending"],
             "can_withdraw": access.may_withdraw(membership),
         },
     )

@@ -77,9 +77,12 @@ def _broker_transport_options(broker_url: str) -> dict:
         from django.conf import settings
 
         folder = settings.BROKER_DIR
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         options.update(
+            # Without it kombu keeps its exchange tables in ./control, wherever the
+            # worker was started (the repository, for `make run`).
+            control_folder=str(folder / "control"),
             data_folder_in=str(folder / "queue"),
             data_folder_out=str(folder / "queue"),
             processed_folder=str(folder / "processed"),

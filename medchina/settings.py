@@ -138,7 +138,11 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Persistent connections: opening a PostgreSQL connection (a new server process, the
+# authentication round trips) cost more than the whole query work of a wizard step or
+# the portal page. Health checks drop a connection the server closed meanwhile.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker read and write side by side.
     DATABASES["default"]["OPTIONS"] = {
@@ -287,7 +291,16 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=None if PRODUCTION else
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Sessions, cookies, security headers -----------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read on every signed-in request and on each wizard step: from the cache
+# (Redis in production), written through to the database, which answers when the cache
+# was flushed or restarted — nobody is signed out by a cache restart. A per-process
+# local-memory cache would serve each web process its own stale copy, so without a
+# shared cache sessions stay in the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 MEDCHINA_STAFF_SESSION_IDLE = env.int("MEDCHINA_STAFF_SESSION_IDLE", default=30 * 60)
 SESSION_COOKIE_HTTPONLY = True

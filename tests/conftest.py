@@ -16,6 +16,7 @@ def private_storage(settings, tmp_path):
     var/. Tests that run on S3 as well replace the backend (tests/storage_support.py)."""
     location = tmp_path / "private"
     location.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path / "incoming"
     backend = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(location), "base_url": None},

@@ -18,7 +18,7 @@ from cases.models.case import (
 )
 from cases.models.casefile import CaseFile, IdentifierResolution, _case_file_path
 from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
-from cases.models.record import Record, RecordQuerySet, _record_path
+from cases.models.record import Record, RecordQuerySet, ResumableUpload, _record_path
 from cases.models.summary import SummarySection
 from cases.models.translation import MedicalTerm, TranslationUnit
 
@@ -50,6 +50,7 @@ __all__ = [
     "RecordCategory",
     "RecordQuerySet",
     "RecordRequest",
+    "ResumableUpload",
     "StatusChangeRefused",
     "SummarySection",
     "TextState",

@@ -112,3 +112,30 @@ class Record(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state in {self.State.RECEIVED, self.State.CHECKING}
+
+
+class ResumableUpload(models.Model):
+    """One file on its way up in chunks; it becomes a record when the last byte arrives.
+
+    The bytes so far live in a private temporary file on the web tier's disk (next to
+    Django's own temporary uploads), so a dropped connection or a closed laptop loses
+    only the chunk that was in flight. Only the person who started it may continue it.
+    """
+
+    public_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    received = models.BigIntegerField(default=0)
+    category = models.CharField(max_length=30, choices=RecordCategory.choices)
+    document_date = models.DateField(null=True, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at"], name="resumable_updated_idx")]
+
+    def __str__(self) -> str:
+        return f"Upload {self.public_id} ({self.received}/{self.size} bytes)"

@@ -1,6 +1,7 @@
 """Records from a phone: three files with progress, then ready; a family helper's journey."""
 
 import io
+import os
 import re
 
 import pikepdf
@@ -111,3 +112,36 @@ def test_a_family_member_is_invited_and_uploads(browser, live_server, tmp_path):
     assert "Records you uploaded" in helper.locator("main").inner_text()
     helper_context.close()
     assert Record.objects.get().uploaded_by.email == "helper@example.org"
+
+
+def test_an_upload_carries_on_after_the_connection_drops(phone_page, tmp_path):
+    case, membership = patient_case()
+    page = phone_page
+    _sign_in(page, membership.user)
+    page.goto(f"/my/cases/{case.reference}/records/")
+    # A 3 MiB PDF goes up in several chunks; the second chunk's connection is cut.
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.Padding = pikepdf.Stream(pdf, os.urandom(3 * 1024 * 1024))  # incompressible
+    pdf.save(tmp_path / "long-scan.pdf")
+    patches: list[str] = []
+
+    def drop_second_chunk(route) -> None:
+        if route.request.method != "PATCH":
+            route.continue_()
+            return
+        patches.append(route.request.headers.get("upload-offset", ""))
+        if len(patches) == 2:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/records/uploads/*/", drop_second_chunk)
+    page.get_by_label("Choose files").set_input_files([tmp_path / "long-scan.pdf"])
+    page.get_by_label("What kind of record is it?").select_option("imaging_report")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".state-ready")).to_have_count(1, timeout=30000)
+    record = Record.objects.get()
+    assert record.size == (tmp_path / "long-scan.pdf").stat().st_size
+    # The dropped chunk was sent again from the same offset.
+    assert patches[1] == patches[2] and len(patches) >= 3
