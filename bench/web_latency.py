@@ -419,7 +419,8 @@ def web_command(app: str, port: int, args: argparse.Namespace) -> list[str]:
             "gthread" if args.threads > 1 else "sync",
             "--threads",
             str(args.threads),
-        ]    command = compose_commands()["web"]
+        ]
+    command = compose_commands()["web"]
     out: list[str] = []
     skip = False
     for part in command:

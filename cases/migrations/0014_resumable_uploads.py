@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_representative_authority_and_patient_confirmation"),
+        ("cases", "0013_audit_append_only_in_the_database"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
