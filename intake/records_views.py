@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,8 @@ from cases.records import resumable
 from cases.records.selectors import case_checklist, case_storage_used, record_limits
 from cases.records.services import AddResult, record_add, record_add_photos_as_one
 from cases.serving import private_file_response
+from intake.accounts import mask_email
+from intake.limits import limit_count, limit_reached
 from intake.portal_forms import InvitationForm, RecordUploadForm, ResumableUploadForm
 from intake.uploads import too_large_names
 from medchina.http import AuthenticatedHttpRequest
@@ -255,11 +258,30 @@ def record_thumbnail(request: HttpRequest, ref: str, public_id: str) -> FileResp
     return _serve(request, ref, public_id, thumbnail=True)
 
 
+def _invitation_limits(case, sender) -> list[dict[str, str]]:
+    """Invitations are e-mails to people who never asked us for one: a case and a sender
+    can each send only a few, so a taken-over account cannot spam strangers."""
+    return [
+        {"group": "invitation-case", "key": case.reference,
+         "rate": settings.MEDCHINA_RATELIMIT_INVITATION_CASE},
+        {"group": "invitation-sender", "key": str(sender.pk),
+         "rate": settings.MEDCHINA_RATELIMIT_INVITATION_SENDER},
+    ]  # fmt: skip
+
+
 @login_required
 def case_family(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
     case, membership = access.case_for_manager(request.user, ref)
     form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        limits = _invitation_limits(case, request.user)
+        if any(limit_reached(request, **limit) for limit in limits):
+            return render(
+                request,
+                "intake/invitation_rate_limited.html",
+                {"case": case, "email": form.cleaned_data["email"]},
+                status=429,
+            )
         try:
             family.invitation_send(
                 case=case,
@@ -271,6 +293,8 @@ def case_family(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         except ValidationError as refused:
             form.add_error("email", refused)
         else:
+            for limit in limits:
+                limit_count(request, **limit)
             messages.success(
                 request, f"We have sent an invitation to {form.cleaned_data['email']}."
             )
@@ -319,14 +343,33 @@ def case_family_change(request: AuthenticatedHttpRequest, ref: str) -> HttpRespo
 
 
 def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
-    """A GET shows a button; only the POST uses the single-use token (mail scanners)."""
-    token = request.POST.get("token") or request.GET.get("token", "")
+    """As sign-in links: the token comes after "#" and reaches us only in a POST.
+
+    Checking names the invited account; only "Accept" uses the single-use token.
+    """
+    context = {"action": reverse("intake:invitation_accept", args=[public_id])}
     if access.invitation_meant_for_someone_else(public_id, request.user):
         # Nothing changes: the invitation stays open for the person it was sent to.
         return render(request, "intake/invitation_other.html", status=403)
     if request.method != "POST":
-        return render(request, "intake/invitation.html", {"token": token})
+        return render(request, "intake/invitation.html", context)
+    token = request.POST.get("token", "").strip()
     try:
+        if request.POST.get("step") != "accept":
+            invitee = family.invitation_invitee(public_id=public_id, token=token, request=request)
+            current = request.user if request.user.is_authenticated else None
+            return render(
+                request,
+                "intake/invitation_confirm.html",
+                {
+                    **context,
+                    "token": token,
+                    "account": mask_email(invitee.email),
+                    "signed_in_as": mask_email(current.email)
+                    if current and current.pk != invitee.pk
+                    else "",
+                },
+            )
         membership = family.invitation_accept(public_id=public_id, token=token, request=request)
     except family.InvitationInvalid as invalid:
         return render(

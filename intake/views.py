@@ -26,6 +26,7 @@ from cases.records.selectors import case_checklist
 from cases.selectors import case_has_high_risk_direction
 from cases.tasks import sign_in_link_request
 from intake import guidance, wizard
+from intake.accounts import mask_email
 from intake.forms import HoneypotMixin, SafetyForm, SignInForm
 from intake.models import EnquiryDraft
 from intake.portal_forms import PreparationForm
@@ -269,28 +270,48 @@ def sign_in_sent(request: HttpRequest) -> HttpResponse:
 
 
 def sign_in_link(request: HttpRequest) -> HttpResponse:
-    """Opening the link shows a button; only the click (a POST) uses the token.
+    """Sign-in links carry their token after "#", which browsers never send to a server.
 
-    Mail scanners fetch links before people do; a GET that signed in would spend the
-    single-use token before the patient ever saw it.
+    So no token reaches an access log or a Referer header. The page's script (or, without
+    JavaScript, the person) puts it in a form; posting it only *checks* the token and
+    names the account ("Continue as m•••@example.org"), so a mail scanner that runs the
+    script spends nothing. Only pressing Continue uses the single-use token. A token in
+    the query string is ignored: such a URL has already been written to a log.
     """
-    token = request.POST.get("token") or request.GET.get("token", "")
     next_path = request.POST.get("next") or request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
         next_path = reverse("intake:portal")
+    context = {"next": next_path, "form": SignInForm()}
     if request.method != "POST":
-        return render(request, "intake/sign_in_link.html", {"token": token, "next": next_path})
+        return render(request, "intake/sign_in_link.html", context)
+    token = request.POST.get("token", "").strip()
     # sesame's get_user() reads tokens from the query string only; the token comes in a
-    # POST here, so authenticate directly. login() then updates last_login, which is
-    # what makes the single-use token invalid.
+    # POST here, so authenticate directly. authenticate() leaves the token valid; login()
+    # updates last_login, which is what spends it.
     user = authenticate(request, sesame=token, scope="", max_age=None) if token else None
     if user is None:
+        return render(request, "intake/sign_in_link_invalid.html", context, status=400)
+    if request.POST.get("step") != "continue":
         return render(
-            request, "intake/sign_in_link_invalid.html", {"form": SignInForm()}, status=400
+            request,
+            "intake/sign_in_confirm.html",
+            {**context, "token": token, **_whose_account(request, user)},
         )
     login(request, user, backend="sesame.backends.ModelBackend")
     audit_log(action=AuditEvent.Action.SIGNED_IN, actor=user, request=request)
     return redirect(next_path)
+
+
+def _whose_account(request: HttpRequest, user) -> dict[str, str]:
+    """Name the account a link opens, and whose browser it is being opened in.
+
+    A link forwarded by someone else would otherwise sign its reader in as that person.
+    """
+    current = request.user if request.user.is_authenticated else None
+    return {
+        "account": mask_email(user.email),
+        "signed_in_as": mask_email(current.email) if current and current.pk != user.pk else "",
+    }
 
 
 @require_POST

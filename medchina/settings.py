@@ -401,6 +401,11 @@ DEMO_COORDINATOR_PASSWORD = env.str("MEDCHINA_DEMO_PASSWORD", default="demo-coor
 # --- Our own limits ---------------------------------------------------------------------
 MEDCHINA_RATELIMIT_ENQUIRY = env.str("MEDCHINA_RATELIMIT_ENQUIRY", default="5/h")
 MEDCHINA_RATELIMIT_SIGN_IN = env.str("MEDCHINA_RATELIMIT_SIGN_IN", default="5/h")
+# Invitations e-mail people who never asked us for anything: a few per case and per sender.
+MEDCHINA_RATELIMIT_INVITATION_CASE = env.str("MEDCHINA_RATELIMIT_INVITATION_CASE", default="10/d")
+MEDCHINA_RATELIMIT_INVITATION_SENDER = env.str(
+    "MEDCHINA_RATELIMIT_INVITATION_SENDER", default="20/d"
+)
 RATELIMIT_ENABLE = env.bool("MEDCHINA_RATELIMIT_ENABLE", default=True)
 
 # --- Logging: one JSON object a line, with the request id; never request bodies --------
