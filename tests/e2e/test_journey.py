@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
+from playwright.sync_api import expect
 
 from cases.models import Case
 from intake.models import EnquiryDraft
@@ -105,8 +106,10 @@ def test_a_new_patient_sends_an_enquiry_and_reaches_their_portal(page, live_serv
     assert "Glioblastoma" not in message.body
     link = re.search(r"http://\S+/sign-in/link/\S+", message.body).group(0)
     page.goto(link.replace("http://127.0.0.1:8000", live_server.url))
+    # The page's script reads the token after "#" and asks whose account it is.
+    expect(page.get_by_role("button", name="Continue as")).to_be_visible()
     check_page(page, seen)
-    page.get_by_role("button", name="Continue to my case").click()
+    page.get_by_role("button", name="Continue as").click()
 
     check_page(page, seen)
     assert page.get_by_role("heading", level=1).inner_text() == "My cases"

@@ -20,7 +20,7 @@ def _invite(client, case, email="helper@example.org", view_all=False):
 
 
 def _accept_link(mail) -> tuple[str, str]:
-    match = re.search(r"http://\S+(/invitations/[0-9a-f-]+/)\?token=(\S+)", mail.body)
+    match = re.search(r"http://\S+(/invitations/[0-9a-f-]+/)#(\S+)", mail.body)
     return match.group(1), match.group(2)
 
 
@@ -42,8 +42,9 @@ def test_a_patient_invites_a_family_member_who_accepts(client, patient, mailoutb
     path, token = _accept_link(mail)
 
     client.logout()
-    assert "Accept the invitation" in client.get(f"{path}?token={token}").text
-    accepted = client.post(path, {"token": token}, follow=True)
+    assert 'name="token"' in client.get(path).text
+    assert "Accept the invitation" in client.post(path, {"step": "check", "token": token}).text
+    accepted = client.post(path, {"step": "accept", "token": token}, follow=True)
     assert accepted.redirect_chain[-1][0] == f"/my/cases/{case.reference}/records/"
     helper = Membership.objects.get(case=case, user__email="helper@example.org")
     assert helper.role == Membership.Role.CONTRIBUTOR
@@ -112,7 +113,7 @@ def test_the_patient_grants_and_removes_access(client, patient, mailoutbox, run_
         _invite(client, case)
     path, token = _accept_link(mailoutbox[0])
     client.logout()
-    client.post(path, {"token": token})
+    client.post(path, {"step": "accept", "token": token})
     client.force_login(membership.user)
     change = f"/my/cases/{case.reference}/family/change/"
     client.post(change, {"action": "grant-all", "member": "helper@example.org"})
@@ -167,7 +168,7 @@ def test_an_expired_invitee_cannot_fetch_records(client, patient, mailoutbox, ru
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     path, token = _accept_link(mailoutbox[0])
     client.logout()
-    client.post(path, {"token": token})
+    client.post(path, {"step": "accept", "token": token})
     invitee = Membership.objects.filter(user__email="helper@example.org")
     assert not invitee.exists()
     from django.contrib.auth import get_user_model

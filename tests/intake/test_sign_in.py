@@ -25,18 +25,22 @@ def test_a_member_gets_a_single_use_link_that_signs_them_in(client, mailoutbox, 
     (mail,) = mailoutbox
     link = _path(_link_from(mail))
 
-    # Opening the link (as a mail scanner would) does not use it up.
-    landing = client.get(link)
-    assert "Continue to my case" in landing.text
-    token = re.search(r'name="token" value="([^"]+)"', landing.text).group(1)
+    path, token = link.split("#", 1)
+    # Opening the link, and checking it (as a mail scanner would), does not use it up.
+    landing = client.get(path)
+    assert 'name="token"' in landing.text
+    checked = client.post(path, {"step": "check", "token": token, "next": "/my/"})
+    assert "Continue as" in checked.text
 
-    signed_in = client.post("/sign-in/link/", {"token": token, "next": "/my/"}, follow=True)
+    signed_in = client.post(
+        "/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"}, follow=True
+    )
     assert signed_in.redirect_chain[-1][0] == "/my/"
     assert case.reference in signed_in.text
     assert AuditEvent.objects.filter(action="sign_in.signed_in", actor=membership.user).exists()
 
     client.logout()
-    reused = client.post("/sign-in/link/", {"token": token, "next": "/my/"})
+    reused = client.post("/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"})
     assert reused.status_code == 400
     assert "expired or was already used" in reused.text
     assert 'name="email"' in reused.text  # a new link is one step away
@@ -55,7 +59,7 @@ def test_an_expired_link_is_refused_kindly(client, mailoutbox, run_on_commit, se
     _, membership = patient_case()
     with run_on_commit():
         client.post("/sign-in/", {"email": membership.user.email})
-    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
+    token = re.search(r"/sign-in/link/#(\S+)", mailoutbox[0].body).group(1)
     settings.SESAME_MAX_AGE = -1  # every token is now older than allowed
 
     response = client.post("/sign-in/link/", {"token": token, "next": "/my/"})
@@ -73,8 +77,10 @@ def test_the_next_address_cannot_leave_the_site(client, mailoutbox, run_on_commi
     _, membership = patient_case()
     with run_on_commit():
         client.post("/sign-in/", {"email": membership.user.email})
-    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
-    response = client.post("/sign-in/link/", {"token": token, "next": "https://evil.example/"})
+    token = re.search(r"/sign-in/link/#(\S+)", mailoutbox[0].body).group(1)
+    response = client.post(
+        "/sign-in/link/", {"step": "continue", "token": token, "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/my/"
 
 
