@@ -10,7 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from sesame.utils import get_query_string
+from sesame.utils import get_token
 
 from cases.leases import lease_claim
 from cases.models import Case, Notification
@@ -54,17 +54,24 @@ def notification_queue(
     return notification
 
 
-def _link(notification: Notification) -> str:
+def _link(notification: Notification) -> tuple[str, str]:
+    """The e-mail's link and, when it signs someone in, the code it carries.
+
+    The token goes after "#": browsers never send that part to a server, so it reaches
+    no access log and no Referer header; the page's script posts it. Without JavaScript
+    the person types the code, printed under the link.
+    """
     path = notification.next_path or "/my/"
     if notification.sign_in_user_id is None:
-        return settings.SITE_URL + path
+        return settings.SITE_URL + path, ""
     if notification.token_scope:
-        query = get_query_string(notification.sign_in_user, scope=notification.token_scope)
-        return f"{settings.SITE_URL}{path}{query}"
+        token = get_token(notification.sign_in_user, scope=notification.token_scope)
+        return f"{settings.SITE_URL}{path}#{token}", token
     # A fresh single-use token, made now so none is ever stored. Signing in lands on
     # /my/, which lists the person's cases; keeping the link short keeps it on one line
     # (and clickable) in every mail client.
-    return f"{settings.SITE_URL}/sign-in/link/{get_query_string(notification.sign_in_user)}"
+    token = get_token(notification.sign_in_user)
+    return f"{settings.SITE_URL}/sign-in/link/#{token}", token
 
 
 def notification_deliver(*, notification_id: int, final_attempt: bool = False) -> None:
@@ -82,9 +89,11 @@ def notification_deliver(*, notification_id: int, final_attempt: bool = False) -
         pk=notification_id
     )
     reference = notification.case.reference if notification.case else ""
+    link, code = _link(notification)
     context = {
         "reference": reference,
-        "link": _link(notification),
+        "link": link,
+        "code": code,
         "kind": notification.kind,
         "link_minutes": settings.SESAME_MAX_AGE // 60,
         "scoped": bool(notification.token_scope),

@@ -92,32 +92,55 @@ class InvitationInvalid(Exception):
     """The invitation cannot be used; the message says why in plain English."""
 
 
-def invitation_accept(*, public_id: str, token: str, request: HttpRequest) -> Membership:
-    """Turn an open invitation into a contributor membership for the invited address."""
+def _invitation_for_token(
+    *, public_id: str, token: str, request: HttpRequest
+) -> tuple[Invitation, User]:
+    """The invitation and the invited person, if this token is theirs; else InvitationInvalid."""
     invitation = Invitation.objects.select_related("case").filter(public_id=public_id).first()
     if invitation is None:
         raise InvitationInvalid("This invitation link is not valid.")
-    user = authenticate(
-        request,
-        sesame=token,
-        scope=invitation_scope(invitation),
-        max_age=timedelta(days=INVITATION_DAYS),
+    user = (
+        authenticate(
+            request,
+            sesame=token,
+            scope=invitation_scope(invitation),
+            max_age=timedelta(days=INVITATION_DAYS),
+        )
+        if token
+        else None
     )
     if not isinstance(user, User) or not invitation_is_for(invitation, user):
         raise InvitationInvalid(
             "This invitation link has expired or was already used. Ask the person who "
             "invited you to send a new one."
         )
+    return invitation, user
+
+
+def _refuse_if_closed(invitation: Invitation) -> None:
+    if invitation.revoked_at:
+        raise InvitationInvalid("This invitation was cancelled by the person who sent it.")
+    if invitation.accepted_at:
+        raise InvitationInvalid("This invitation has already been accepted.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationInvalid(
+            "This invitation has expired. Ask the person who invited you to send a new one."
+        )
+
+
+def invitation_invitee(*, public_id: str, token: str, request: HttpRequest) -> User:
+    """Who an open invitation is for, checked without using the single-use token."""
+    invitation, user = _invitation_for_token(public_id=public_id, token=token, request=request)
+    _refuse_if_closed(invitation)
+    return user
+
+
+def invitation_accept(*, public_id: str, token: str, request: HttpRequest) -> Membership:
+    """Turn an open invitation into a contributor membership for the invited address."""
+    invitation, user = _invitation_for_token(public_id=public_id, token=token, request=request)
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.revoked_at:
-            raise InvitationInvalid("This invitation was cancelled by the person who sent it.")
-        if invitation.accepted_at:
-            raise InvitationInvalid("This invitation has already been accepted.")
-        if invitation.expires_at <= timezone.now():
-            raise InvitationInvalid(
-                "This invitation has expired. Ask the person who invited you to send a new one."
-            )
+        _refuse_if_closed(invitation)
         membership, _ = Membership.objects.update_or_create(
             case=invitation.case,
             user=user,
