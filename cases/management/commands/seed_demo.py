@@ -1,7 +1,8 @@
 """Demo data for the embedded default: a coordinator and a few cases in different states.
 
-Idempotent: demo cases are recognised by their patients' e-mail addresses at
-example.org, so running it twice changes nothing.
+Idempotent for cases: demo cases are recognised by their patients' e-mail addresses at
+example.org, so running it twice adds none. Never in production: it makes staff accounts
+with a printed password.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from cases import services
 from cases.domain.consents import Authority, ConsentKind
@@ -27,8 +29,6 @@ from cases.transitions import case_transition
 COORDINATOR = "coordinator"
 STAFF = {COORDINATOR: "coordinator", "translator": "translator", "manager": "manager"}
 DEVICE_NAME = "demo authenticator"
-# A fixed demo secret so the printed enrolment works after every reseed; demo only.
-DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"  # noqa: S105 (demo only)
 
 DEMO_CASES = [
@@ -80,6 +80,12 @@ class Command(BaseCommand):
     help = "Create a demo coordinator and demo cases (safe to run again)."
 
     def handle(self, *args, **options) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "seed_demo never runs in production (DJANGO_ENV=production): it makes staff "
+                "accounts with a printed password. Create real staff with createsuperuser "
+                "and the admin."
+            )
         password = getattr(settings, "DEMO_COORDINATOR_PASSWORD", "") or DEMO_PASSWORD_DEFAULT
         with transaction.atomic():
             staff = {
@@ -99,12 +105,14 @@ class Command(BaseCommand):
             + ", ".join(f"'{name}'" for name in STAFF)
             + (f", password '{password}'" if created else " (passwords unchanged)")
         )
-        device = TOTPDevice.objects.get(user=coordinator, name=DEVICE_NAME)
         self.stdout.write(
-            "Two-factor sign-in (required whenever DEBUG is off): add this key to an "
-            f"authenticator app — {b32encode(device.bin_key).decode()} — or open "
-            f"{device.config_url} ; every demo staff account shares it."
+            "Two-factor sign-in (required whenever DEBUG is off): each account has a new "
+            "authenticator key from this run; add it to an authenticator app or open its link."
         )
+        for username, (user, _created) in staff.items():
+            device = TOTPDevice.objects.get(user=user, name=DEVICE_NAME)
+            key = b32encode(device.bin_key).decode()
+            self.stdout.write(f"  {username}: {key}  {device.config_url}")
         self.stdout.write(
             f"Patient sign-in: {settings.SITE_URL}/sign-in/ with "
             f"{DEMO_CASES[0]['email']}; the link is printed in the worker's console."
@@ -125,8 +133,10 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.add(Group.objects.get(name=group))
-        TOTPDevice.objects.get_or_create(
-            user=user, name=DEVICE_NAME, defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+        # A new secret every run, never one from the repository: a key that anyone can
+        # read is no second factor.
+        TOTPDevice.objects.update_or_create(
+            user=user, name=DEVICE_NAME, defaults={"key": random_hex(20), "confirmed": True}
         )
         return user, created
 
