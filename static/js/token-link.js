@@ -4,13 +4,16 @@
 // the person still presses Continue. Without JavaScript they type the code from the e-mail.
 (() => {
   const input = document.querySelector("input[data-token-from-fragment]");
-  const token = decodeURIComponent(window.location.hash.slice(1));
+  let token = "";
+  try {
+    token = decodeURIComponent(window.location.hash.slice(1)).trim();
+  } catch {
+    return; // a mangled link: the form is still there for the code from the e-mail
+  }
   if (!input || !token) return;
   input.value = token;
   // Take the token out of the address bar and the browser history.
   window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  const form = input.form;
-  form.classList.add("token-link-checking");
-  if (form.requestSubmit) form.requestSubmit();
-  else form.submit();
+  if (input.form.requestSubmit) input.form.requestSubmit();
+  else input.form.submit();
 })();
