@@ -357,18 +357,10 @@ def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         if request.POST.get("step") != "accept":
             invitee = family.invitation_invitee(public_id=public_id, token=token, request=request)
-            current = request.user if request.user.is_authenticated else None
             return render(
                 request,
                 "intake/invitation_confirm.html",
-                {
-                    **context,
-                    "token": token,
-                    "account": mask_email(invitee.email),
-                    "signed_in_as": mask_email(current.email)
-                    if current and current.pk != invitee.pk
-                    else "",
-                },
+                {**context, "token": token, "account": mask_email(invitee.email)},
             )
         membership = family.invitation_accept(public_id=public_id, token=token, request=request)
     except family.InvitationInvalid as invalid:
