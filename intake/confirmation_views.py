@@ -17,7 +17,9 @@ def patient_confirmation(request: HttpRequest, ref: str) -> HttpResponse:
     as another person — often the representative, on the same computer — is told the
     link is the patient's, and nothing changes.
     """
-    token = request.POST.get("token") or request.GET.get("token", "")
+    # The token comes after "#" in the e-mail's link (never in a URL a server logs) and
+    # reaches us in the form: filled by the page's script, or typed from the e-mail.
+    token = request.POST.get("token", "").strip()
     try:
         case = access.case_awaiting_patient_confirmation(ref)
     except Http404:

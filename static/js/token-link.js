@@ -1,7 +1,8 @@
 // Sign-in and invitation links carry their token after "#". Browsers never send that part
 // to a server, so the token never reaches an access log or a Referer header. This moves it
-// into the form and sends the form, which only checks the token and names the account:
-// the person still presses Continue. Without JavaScript they type the code from the e-mail.
+// into the form; a sign-in or invitation form is then sent, which only checks the token and
+// names the account: the person still presses Continue. Without JavaScript they type the
+// code from the e-mail.
 (() => {
   const input = document.querySelector("input[data-token-from-fragment]");
   let token = "";
@@ -14,6 +15,14 @@
   input.value = token;
   // Take the token out of the address bar and the browser history.
   window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  if (input.form.requestSubmit) input.form.requestSubmit();
-  else input.form.submit();
+  const form = input.form;
+  if (form.hasAttribute("data-token-check")) {
+    // Checking spends nothing: the next page names the account and waits for the person.
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  } else {
+    // A form with its own question (confirm an enquiry): the code is in, hide its box.
+    const field = input.closest("[data-token-field]");
+    if (field) field.hidden = true;
+  }
 })();

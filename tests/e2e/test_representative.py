@@ -79,7 +79,7 @@ def test_a_representatives_enquiry_confirmed_by_the_patient(page, browser, live_
     # Beth signs in with her link: she cannot consent to sharing on permission alone.
     beth_mail = next(m for m in mail.outbox if m.to == ["beth@example.org"])
     page.goto(_link(beth_mail, r"http://\S+/sign-in/link/\S+", live_server.url))
-    page.get_by_role("button", name="Continue to my case").click()
+    page.get_by_role("button", name="Continue as").click()
     page.get_by_role("link", name=f"Case {case.reference}").click()
     sharing = page.locator("#sharing").inner_text()
     assert "must come from Arthur Price themselves" in sharing

@@ -47,7 +47,7 @@ def _send(client, run_on_commit, answers):
 
 def _confirmation_link(mailoutbox) -> tuple[str, str]:
     mail = next(m for m in mailoutbox if m.to == [PATIENT_EMAIL])
-    match = re.search(r"http://\S+(/confirm/[^/]+/)\?token=(\S+)", mail.body)
+    match = re.search(r"http://\S+(/confirm/[^/]+/)#(\S+)", mail.body)
     return match.group(1), match.group(2)
 
 
@@ -101,8 +101,9 @@ def test_the_patient_confirms_and_then_gives_the_sharing_consent_themselves(
     assert case.patient_confirmed_at is None
 
     client.logout()
-    shown = client.get(f"{path}?token={token}")
+    shown = client.get(path)
     assert shown.status_code == 200
+    assert token not in shown.text and "data-token-from-fragment" in shown.text
     assert "Sam Ōkafor" in shown.text and "Son" in shown.text
     assert "Glioblastoma" not in shown.text
     confirmed = client.post(path, {"token": token, "answer": "yes"}, follow=True)
