@@ -114,7 +114,7 @@ def test_a_representatives_enquiry_confirmed_by_the_patient(page, browser, live_
 
 
 def test_the_patient_who_did_not_agree_and_the_links_that_do_nothing(page, browser, live_server):
-    from sesame.utils import get_query_string
+    from sesame.utils import get_token
 
     from cases.representatives import confirmation_scope
     from tests.factories import MembershipFactory, UserFactory, patient_case
@@ -128,11 +128,11 @@ def test_the_patient_who_did_not_agree_and_the_links_that_do_nothing(page, brows
     )
     representative = MembershipFactory(case=case, role=Membership.Role.REPRESENTATIVE)
     patient = UserFactory(username="ada@example.org", email="ada@example.org")
-    link = f"/confirm/{case.reference}/{get_query_string(patient, scope=confirmation_scope(case))}"
+    link = f"/confirm/{case.reference}/#{get_token(patient, scope=confirmation_scope(case))}"
 
     # The representative, signed in on the same computer, opens the patient's link.
-    page.goto(f"/sign-in/link/{get_query_string(representative.user)}")
-    page.get_by_role("button", name="Continue to my case").click()
+    page.goto(f"/sign-in/link/#{get_token(representative.user)}")
+    page.get_by_role("button", name="Continue as").click()
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text() == "This link is for the patient"
     _check(page, "confirmation-other")
