@@ -53,7 +53,9 @@ def test_the_link_page_reads_the_token_with_a_static_script_and_no_inline_script
     assert '<script src="/static/js/token-link.js" defer></script>' in page.text
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)
     assert "script-src 'self'" in page["Content-Security-Policy"]
-    assert "unsafe-inline" not in page["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert (
+        "unsafe-inline" not in page["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
     assert 'name="token"' in page.text and "data-token-from-fragment" in page.text
     script = Path(django_settings.BASE_DIR, "static/js/token-link.js").read_text()
     assert "location.hash" in script and "replaceState" in script
