@@ -23,7 +23,7 @@ from django.http import Http404
 
 from cases.domain import reference
 from cases.domain.consents import LEGAL_AUTHORITIES, ConsentKind
-from cases.domain.workflow import FINAL, Status, allowed_targets
+from cases.domain.workflow import FINAL, RECORDS_CHANGEABLE, Status, allowed_targets
 from cases.models import (
     AuditEvent,
     Case,
@@ -122,7 +122,7 @@ def sees_whole_case(membership: Membership) -> bool:
 
 def records_visible_to(membership: Membership) -> RecordQuerySet:
     """The patient (and whoever they allow) sees every record; others only their own."""
-    records = Record.objects.filter(case=membership.case).select_related("uploaded_by")
+    records = Record.objects.present().filter(case=membership.case).select_related("uploaded_by")
     if membership.sees_whole_case:
         return records
     return records.filter(uploaded_by=membership.user)
@@ -194,6 +194,63 @@ def may_give_sharing_consent(membership: Membership) -> bool:
 
 def may_withdraw(membership: Membership) -> bool:
     return membership.manages_case and Status.WITHDRAWN in allowed_targets(membership.case.status)
+
+
+def may_change_record(membership: Membership, record: Record) -> bool:
+    """Delete or replace an upload: its own uploader, or the patient, before review."""
+    if membership.role == Membership.Role.VIEWER or record.state == Record.State.DELETED:
+        return False
+    if record.case.status not in RECORDS_CHANGEABLE:
+        return False
+    return record.uploaded_by_id == membership.user_id or membership.manages_case
+
+
+def may_read_messages(membership: Membership) -> bool:
+    """The thread carries health content: the patient, their representative, and the
+    family members the patient lets see the whole case."""
+    return membership.sees_whole_case
+
+
+def may_write_message(membership: Membership) -> bool:
+    return may_read_messages(membership) and membership.role != Membership.Role.VIEWER
+
+
+def case_messages_for_member(user: Person, ref: str) -> tuple[Case, Membership]:
+    """The case whose thread this member may read, or the same 404 as any other case."""
+    case, membership = case_for_member(user, ref)
+    if not may_read_messages(membership):
+        raise Http404("No such case")
+    return case, membership
+
+
+def message_readers(case: Case) -> QuerySet[Membership]:
+    """Members who read the thread (and are told of new messages)."""
+    return (
+        case.memberships.filter(revoked_at__isnull=True)
+        .filter(
+            Q(role__in=[Membership.Role.PATIENT, Membership.Role.REPRESENTATIVE])
+            | Q(can_view_all_records=True)
+        )
+        .select_related("user")
+    )
+
+
+def staff_access_events(case: Case) -> QuerySet[AuditEvent]:
+    """Staff views and downloads of a case, for "who has seen my case" (its patient only)."""
+    return case.audit_events.filter(
+        action__in=[
+            AuditEvent.Action.CASE_VIEWED,
+            AuditEvent.Action.RECORD_VIEWED,
+            AuditEvent.Action.RECORD_DOWNLOADED,
+            AuditEvent.Action.CASE_FILE_DOWNLOADED,
+        ],
+        actor__is_staff=True,
+    )
+
+
+def may_confirm_erasure(user: Person, case: Case) -> bool:
+    """A coordinator who may work the case (change permission and sees it) confirms."""
+    return _may(user, "cases.change_case") and staff_cases(user).filter(pk=case.pk).exists()
 
 
 def open_record_request_for(membership: Membership) -> RecordRequest | None:

@@ -29,6 +29,8 @@ SUBJECTS: dict[str, str] = {
     Notification.Kind.RECORDS_REQUESTED: "We need some more records for your case {reference}",
     Notification.Kind.OUTCOME_AVAILABLE: "News on your case {reference}: please sign in",
     Notification.Kind.PATIENT_CONFIRMATION: "Please confirm an enquiry made for you",
+    Notification.Kind.NEW_MESSAGE: "You have a new message about case {reference}",
+    Notification.Kind.EXPORT_READY: "Your data download for case {reference} is ready",
 }
 
 

@@ -162,3 +162,27 @@ def render_case_file_pages(self: Task, case_file_id: int) -> None:
             return
         countdown = _backoff(self.request.retries, base=30, cap=600)
         raise self.retry(exc=fault, countdown=countdown) from fault
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True)
+def build_data_export(self: Task, export_id: int) -> None:
+    """Build one patient's data download (heavy queue); a second delivery does nothing."""
+    from cases.privacy.build import TransientFailure, data_export_build
+    from cases.privacy.export import data_export_give_up
+
+    try:
+        data_export_build(export_id=export_id)
+    except TransientFailure as fault:
+        if self.request.retries >= self.max_retries:
+            data_export_give_up(export_id=export_id, error=str(fault))
+            return
+        countdown = _backoff(self.request.retries, base=30, cap=600)
+        raise self.retry(exc=fault, countdown=countdown) from fault
+
+
+@shared_task
+def apply_retention() -> None:
+    """Nightly (beat): erase what the retention rules say is due."""
+    from cases.privacy.retention import retention_apply
+
+    retention_apply()

@@ -115,7 +115,9 @@ def case_records(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
                 },
                 status=status,
             )
-    visible = access.records_visible_to(membership)
+    visible = list(access.records_visible_to(membership))
+    for record in visible:
+        record.changeable = access.may_change_record(membership, record)  # type: ignore[attr-defined]
     return render(
         request,
         "intake/records.html",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import confirmation_views, records_views, views
+from intake import confirmation_views, messages_views, privacy_views, records_views, views
 
 app_name = "intake"
 
@@ -67,6 +67,27 @@ urlpatterns = [
         records_views.case_family_change,
         name="case_family_change",
     ),
+    path(
+        "my/cases/<str:ref>/records/<uuid:public_id>/delete/",
+        privacy_views.record_delete,
+        name="record_delete",
+    ),
+    path(
+        "my/cases/<str:ref>/records/<uuid:public_id>/replace/",
+        privacy_views.record_replace,
+        name="record_replace",
+    ),
+    path("my/cases/<str:ref>/messages/", messages_views.case_messages, name="case_messages"),
+    path("my/cases/<str:ref>/data/", privacy_views.case_data, name="case_data"),
+    path(
+        "my/cases/<str:ref>/data/export/", privacy_views.case_data_export, name="case_data_export"
+    ),
+    path(
+        "my/cases/<str:ref>/data/<uuid:public_id>/",
+        privacy_views.case_data_download,
+        name="case_data_download",
+    ),
+    path("my/cases/<str:ref>/erasure/", privacy_views.case_erasure, name="case_erasure"),
     path(
         "invitations/<uuid:public_id>/",
         records_views.invitation_accept,

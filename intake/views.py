@@ -21,6 +21,7 @@ from cases.audit import audit_log, client_ip
 from cases.domain.consents import ConsentKind, consent_text
 from cases.domain.preparation import PREPARATION_QUESTIONS
 from cases.domain.workflow import Status
+from cases.messaging import services as messaging
 from cases.models import AuditEvent, Membership, Record
 from cases.records.selectors import case_checklist
 from cases.selectors import case_has_high_risk_direction
@@ -325,7 +326,13 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
-    memberships = access.memberships_for(request.user)
+    memberships = list(access.memberships_for(request.user))
+    unread = messaging.unread_by_case([m.case_id for m in memberships], request.user)
+    for membership in memberships:
+        # Messages this person may not read are not news to them.
+        membership.unread_messages = (  # type: ignore[attr-defined]
+            unread.get(membership.case_id, 0) if access.may_read_messages(membership) else 0
+        )
     return render(request, "intake/portal.html", {"memberships": memberships})
 
 
@@ -387,6 +394,10 @@ def case_detail(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
             "record_count": counts["total"],
             "pending_count": counts["pending"],
             "can_withdraw": access.may_withdraw(membership),
+            "reads_messages": access.may_read_messages(membership),
+            "unread_messages": messaging.unread_count(case=case, user=request.user)
+            if access.may_read_messages(membership)
+            else 0,
         },
     )
 

@@ -53,6 +53,8 @@ ROUTES = {
     "cases.tasks.partner_*": {"queue": "redact"},
     "cases.tasks.generate_case_file": {"queue": "render"},
     "cases.tasks.render_case_file_pages": {"queue": "render"},
+    "cases.tasks.build_data_export": {"queue": "render"},
+    "cases.tasks.apply_retention": {"queue": MAIL_QUEUE},
 }
 
 logger = logging.getLogger(__name__)
@@ -122,6 +124,8 @@ def configure(app: Celery) -> None:
             "purge-stale-drafts": {"task": "intake.tasks.purge_stale_drafts", "schedule": 6 * 3600},
             # Work lost with the broker or a dead worker comes back within two minutes.
             "reconcile-stuck-work": {"task": "cases.tasks.reconcile_stuck_work", "schedule": 30},
+            # Erasure after the retention period, refused originals, expired downloads.
+            "apply-retention": {"task": "cases.tasks.apply_retention", "schedule": 24 * 3600},
         },
     )
 

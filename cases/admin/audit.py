@@ -10,10 +10,12 @@ from cases.models import AuditEvent, Notification
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "case", "actor", "target", "ip_address"]
+    # The case by its reference (case_id), not through a join: an erased case's rows keep
+    # the reference though the case is gone.
+    list_display = ["at", "action", "case_id", "actor", "target", "ip_address"]
     list_filter = ["action"]
-    search_fields = ["=case__reference"]
-    list_select_related = ["case", "actor"]
+    search_fields = ["=case_id"]
+    list_select_related = ["actor"]
     show_full_result_count = False
 
     def get_queryset(self, request):

@@ -8,12 +8,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from cases import access, workspace
-from cases.admin.case_pages import CasePagesMixin
 from cases.admin.filters import DEADLINE_SOON, AssignedFilter, OpenFilter, OverdueFilter
 from cases.admin.inlines import (
     CaseDirectionInline,
@@ -24,6 +24,7 @@ from cases.admin.inlines import (
     RecordInline,
     RecordRequestInline,
 )
+from cases.admin.privacy_pages import PrivacyPagesMixin
 from cases.admin.queue import QueueMixin
 from cases.domain.enquiry import ENQUIRY_FIELDS
 from cases.domain.workflow import (
@@ -33,7 +34,8 @@ from cases.domain.workflow import (
     allowed_targets,
     coordinator_targets,
 )
-from cases.models import Case, InternalNote, Record, SummarySection, TextState
+from cases.messaging import services as messaging
+from cases.models import Case, ErasureRequest, InternalNote, Record, SummarySection, TextState
 from cases.records.services import record_clear_for_partner
 
 # Short area names keep the queue's columns within 1280 px.
@@ -48,7 +50,7 @@ AREA_SHORT = {
 
 
 @admin.register(Case)
-class CaseAdmin(QueueMixin, CasePagesMixin):
+class CaseAdmin(QueueMixin, PrivacyPagesMixin):
     list_display = [
         "reference",
         "patient_initials",
@@ -59,6 +61,7 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
         "patient_quiet",
         "completeness",
         "deadline",
+        "unread",
     ]
     list_filter = [AssignedFilter, OpenFilter, "status", "medical_area", OverdueFilter]
     show_full_result_count = False
@@ -149,7 +152,7 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
     def get_queryset(self, request):
         # A coordinator works their own cases and picks up unassigned ones; the queue
         # marks cases whose Chinese went stale, in the same query.
-        return (
+        cases = (
             access.staff_cases(request.user)
             .select_related("assigned_coordinator")
             .annotate(
@@ -160,6 +163,10 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
                 )
             )
         )
+        if request.resolver_match and request.resolver_match.url_name == "cases_case_changelist":
+            # The queue shows each coordinator's unread messages per case, same query.
+            cases = messaging.with_unread(cases, request.user)
+        return cases
 
     def changelist_view(self, request, extra_context=None):
         if not request.GET:
@@ -255,6 +262,15 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
 
     # --- Case page ---------------------------------------------------------------------
 
+    @admin.display(description="Messages")
+    def unread(self, obj: Case) -> str:
+        count = getattr(obj, "unread_messages", 0)
+        if not count:
+            return "—"
+        return format_html(
+            '<strong title="{} unread message{}">{} new</strong>', count, pluralize(count), count
+        )
+
     @admin.display(description="Questions")
     def question_list(self, obj: Case) -> str:
         return format_html(
@@ -268,7 +284,10 @@ class CaseAdmin(QueueMixin, CasePagesMixin):
             ("directions", "China medical directions"),
             ("case_files", "PDF case files"),
             ("outcome", "Outcome and next steps"),
+            ("messages", "Messages"),
         ]
+        if ErasureRequest.objects.filter(case=obj).exists():
+            links.append(("erasure", "Erasure requested"))
         return [
             (reverse(f"admin:cases_case_{name}", args=[obj.pk]), label) for name, label in links
         ]

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from cases.access import Person, can_edit_chinese, can_edit_english
 from cases.domain.records import UPLOADER_CATEGORIES
 from cases.domain.workflow import Status, WithdrawalChannel
-from cases.models import Case, MedicalDirection, SummarySection, TextState
+from cases.models import Case, MedicalDirection, RecordCategory, SummarySection, TextState
 from cases.summary.services import SectionEdit, StaleEdit, section_at_version
 
 
@@ -241,3 +241,31 @@ class SummarySectionForm(forms.ModelForm):
             ) from conflict
         data["base_version"] = current.version
         return data
+
+
+class StaffMessageForm(forms.Form):
+    body = forms.CharField(
+        label="Your message",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text="The patient gets an e-mail saying only that there is a new message.",
+    )
+    attachments = forms.FileField(
+        label="Attach records (optional)",
+        required=False,
+        help_text="Checked like any upload, and added to the case's records.",
+    )
+    category = forms.ChoiceField(
+        label="Kind of record attached",
+        choices=RecordCategory.choices,
+        initial=RecordCategory.OTHER,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One or several files, each through the same checks as any upload.
+        self.fields["attachments"].widget.allow_multiple_selected = True
+
+    def clean_attachments(self) -> list[Any]:
+        return self.files.getlist("attachments") if self.files else []

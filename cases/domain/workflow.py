@@ -73,6 +73,12 @@ class WithdrawalChannel(LabelledChoice):
 NOTE_REQUIRED = frozenset({S.DECLINED})
 
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+# Before review a patient may still delete or replace what they sent; from review on, the
+# case file may already be built from it.
+RECORDS_CHANGEABLE = frozenset(
+    {Status.SUBMITTED, Status.TRIAGE, Status.AWAITING_RECORDS, Status.DRAFTING}
+)
 OPEN = frozenset(Status) - FINAL
 
 

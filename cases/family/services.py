@@ -179,7 +179,7 @@ def membership_set_view_all(
         action=AuditEvent.Action.ACCESS_GRANTED,
         actor=by,
         case=membership.case,
-        target=membership.user.email,
+        target=f"membership:{membership.pk}",
         request=request,
         can_view_all_records=can_view_all_records,
     )
@@ -196,6 +196,6 @@ def membership_revoke(
         action=AuditEvent.Action.ACCESS_REVOKED,
         actor=by,
         case=membership.case,
-        target=membership.user.email,
+        target=f"membership:{membership.pk}",
         request=request,
     )

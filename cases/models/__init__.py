@@ -18,12 +18,14 @@ from cases.models.case import (
 )
 from cases.models.casefile import CaseFile, IdentifierResolution, _case_file_path
 from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
+from cases.models.message import Message, MessageRead
+from cases.models.privacy import DataExport, ErasureRequest, _export_path
 from cases.models.record import Record, RecordQuerySet, ResumableUpload, _record_path
 from cases.models.summary import SummarySection
 from cases.models.translation import MedicalTerm, TranslationUnit
 
 # Migrations 0001 and 0004 name the upload_to functions as cases.models.<name>.
-__migration_names__ = (_case_file_path, _record_path)
+__migration_names__ = (_case_file_path, _export_path, _record_path)
 
 __all__ = [
     "UPLOADER_CATEGORIES",
@@ -37,6 +39,8 @@ __all__ = [
     "CaseQuerySet",
     "Consent",
     "ContactMethod",
+    "DataExport",
+    "ErasureRequest",
     "Goal",
     "IdentifierResolution",
     "InternalNote",
@@ -45,6 +49,8 @@ __all__ = [
     "MedicalDirection",
     "MedicalTerm",
     "Membership",
+    "Message",
+    "MessageRead",
     "Notification",
     "Record",
     "RecordCategory",

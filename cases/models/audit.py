@@ -64,6 +64,14 @@ class AuditEvent(models.Model):
         PATIENT_DISOWNED = "patient.disowned", "Patient said they did not agree to the enquiry"
         CASES_EXPORTED = "cases.exported", "Case list exported"
         KEY_FACTS_UPDATED = "case.key_facts_updated", "Key facts updated"
+        MESSAGE_SENT = "message.sent", "Message sent"
+        RECORD_DELETED = "record.deleted", "Record deleted by the uploader"
+        RECORD_ORIGINAL_ERASED = "record.original_erased", "Refused upload's file erased"
+        EXPORT_REQUESTED = "export.requested", "Data download requested"
+        EXPORT_DOWNLOADED = "export.downloaded", "Data download downloaded"
+        ERASURE_REQUESTED = "erasure.requested", "Erasure requested"
+        ERASURE_CANCELLED = "erasure.cancelled", "Erasure request cancelled"
+        CASE_ERASED = "case.erased", "Case erased"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The trail outlives what it names: deleting a user or a case leaves their id (the
@@ -74,6 +82,9 @@ class AuditEvent(models.Model):
         User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False
     )
     action = models.CharField(max_length=40, choices=Action.choices)
+    # No database constraint and no cascade: an audit row is never updated, and it keeps
+    # naming its case by reference after the case is erased (the erasure's tombstone is one
+    # more row with the same reference).
     case = models.ForeignKey(
         Case,
         null=True,
@@ -115,6 +126,8 @@ class Notification(models.Model):
         RECORDS_REQUESTED = "records_requested", "Records requested"
         OUTCOME_AVAILABLE = "outcome_available", "Outcome available"
         PATIENT_CONFIRMATION = "patient_confirmation", "Patient asked to confirm"
+        NEW_MESSAGE = "new_message", "New message"
+        EXPORT_READY = "export_ready", "Data download ready"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

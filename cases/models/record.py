@@ -24,8 +24,12 @@ class RecordQuerySet(models.QuerySet["Record"]):
     """The filters that say which records count, written once."""
 
     def kept(self) -> RecordQuerySet:
-        """Everything except refused files: what the case has, or will have once checked."""
-        return self.exclude(state=Record.State.REJECTED)
+        """Everything except refused and deleted files: what the case has, or will have."""
+        return self.exclude(state__in=[Record.State.REJECTED, Record.State.DELETED])
+
+    def present(self) -> RecordQuerySet:
+        """Everything but what its uploader deleted (refused files still show, with why)."""
+        return self.exclude(state=Record.State.DELETED)
 
     def provided(self) -> RecordQuerySet:
         """Kept records the patient's side provided (not the reviewer's opinion)."""
@@ -51,6 +55,7 @@ class Record(models.Model):
         CHECKING = "checking", "Being checked"
         READY = "ready", "Ready"
         REJECTED = "rejected", "Not accepted"
+        DELETED = "deleted", "Deleted by the uploader"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
@@ -99,12 +104,33 @@ class Record(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # Deleted by its uploader before review: the row stays so the coordinator sees that it
+    # was there; its files are erased.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # An upload meant to replace another: the other is deleted once this one is accepted.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replacements"
+    )
+    # Sent with a message (an attachment is a record like any other upload).
+    message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
 
     objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["case", "sha256"], name="one_copy_per_case")]
+        constraints = [
+            # A deleted upload may be sent again.
+            models.UniqueConstraint(
+                fields=["case", "sha256"],
+                condition=~models.Q(state="deleted"),
+                name="one_copy_per_case",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} ({self.case_id})"

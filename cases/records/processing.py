@@ -18,6 +18,7 @@ from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
 from cases.records.files import COMBINE_PHOTOS
+from cases.records.removal import record_delete
 from cases.storage import STORAGE_ERRORS, scratch_dir
 
 MAX_CHECK_ATTEMPTS = 5
@@ -174,3 +175,8 @@ def _store_outputs(record: Record, checked: checks.CheckedRecord) -> None:
             target=str(record.public_id),
             result="ready",
         )
+        if record.replaces_id:
+            # The replacement is accepted: only now does the upload it replaces go.
+            old = Record.objects.filter(pk=record.replaces_id).select_related("case").first()
+            if old is not None and old.state != Record.State.DELETED:
+                record_delete(record=old, by=record.uploaded_by)

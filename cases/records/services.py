@@ -78,6 +78,7 @@ def record_add(
     request: HttpRequest | None = None,
     run_checks: bool = True,
     combine_photos: bool = False,
+    replaces: Record | None = None,
 ) -> AddResult:
     """Store one upload as a received record and queue its checks.
 
@@ -101,13 +102,11 @@ def record_add(
     with transaction.atomic():
         # Lock the case row so two uploads at once cannot both slip under the quota.
         Case.objects.select_for_update().filter(pk=case.pk).first()
-        existing = Record.objects.filter(case=case, sha256=sha256).first()
+        existing = Record.objects.present().filter(case=case, sha256=sha256).first()
         if existing is not None and existing.state == Record.State.REJECTED:
             # Sending a refused file again is a new attempt (the refusal may have been a
-            # fault on our side); the old attempt stays in the audit trail.
-            for stored in (existing.original, existing.derivative, existing.thumbnail):
-                if stored:
-                    stored.delete(save=False)
+            # fault on our side); the old attempt stays in the audit trail. Its files go
+            # with the row (cases.records.files).
             existing.delete()
             existing = None
         if existing is not None:
@@ -130,6 +129,7 @@ def record_add(
             sha256=sha256,
             # The worker combines the bundled photos into the PDF before checking it.
             metadata={COMBINE_PHOTOS: True} if combine_photos else {},
+            replaces=replaces,
         )
         try:
             with transaction.atomic():
@@ -137,7 +137,7 @@ def record_add(
                 record.save()
         except IntegrityError:
             record.original.delete(save=False)
-            existing = Record.objects.get(case=case, sha256=sha256)
+            existing = Record.objects.present().get(case=case, sha256=sha256)
             return AddResult(name, duplicate_of=existing)
         audit_log(
             action=AuditEvent.Action.RECORD_UPLOADED,
@@ -227,4 +227,23 @@ def record_clear_for_partner(
         target=str(record.public_id),
         request=request,
         cleared=record.cleared_for_partner,
+    )
+
+
+def record_replace(
+    *, record: Record, file: UploadedFile | File, by: User, request: HttpRequest | None = None
+) -> AddResult:
+    """Upload a file in place of another; the old one goes once the new one passes its checks.
+
+    A replacement the checks refuse leaves the old upload as it was: nothing is lost.
+    """
+    return record_add(
+        case=record.case,
+        file=file,
+        category=record.category,
+        document_date=record.document_date,
+        description=record.description,
+        uploaded_by=by,
+        request=request,
+        replaces=record,
     )

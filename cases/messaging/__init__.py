@@ -1,0 +1,1 @@
+"""Secure messages between a case's members and its coordinators."""
