@@ -31,6 +31,7 @@ SUBJECTS: dict[str, str] = {
     Notification.Kind.PATIENT_CONFIRMATION: "Please confirm an enquiry made for you",
     Notification.Kind.NEW_MESSAGE: "You have a new message about case {reference}",
     Notification.Kind.EXPORT_READY: "Your data download for case {reference} is ready",
+    Notification.Kind.ERASURE_REQUESTED: "Erasure requested for case {reference}",
 }
 
 

@@ -84,6 +84,7 @@ class OverdueFilter(admin.SimpleListFilter):
             ("overdue", "Overdue or deadline within 14 days"),
             ("incomplete", "Missing essential records"),
             ("needs_update", "Chinese needs update"),
+            ("erasure", "Erasure requested"),
         ]
 
     def queryset(self, request, queryset):
@@ -100,4 +101,6 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.exclude(status__in=FINAL).filter(essentials_missing__gt=0)
         if self.value() == "needs_update":
             return queryset.filter(chinese_needs_update=True)
+        if self.value() == "erasure":
+            return queryset.filter(erasure_request__isnull=False)
         return queryset

@@ -128,6 +128,7 @@ class Notification(models.Model):
         PATIENT_CONFIRMATION = "patient_confirmation", "Patient asked to confirm"
         NEW_MESSAGE = "new_message", "New message"
         EXPORT_READY = "export_ready", "Data download ready"
+        ERASURE_REQUESTED = "erasure_requested", "Erasure requested (to coordinators)"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

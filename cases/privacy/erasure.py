@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from cases.audit import audit_log
 from cases.domain.workflow import FINAL, Status
@@ -26,6 +28,7 @@ from cases.models import (
     Notification,
     SummarySection,
 )
+from cases.notifications import notification_queue
 from cases.records.files import files_under
 
 if TYPE_CHECKING:
@@ -87,6 +90,17 @@ def erasure_request(*, case: Case, by, request: HttpRequest | None = None) -> Er
             request=request,
             shared=case_was_shared(case),
         )
+        coordinator = case.assigned_coordinator
+        to_email = (
+            coordinator.email if coordinator else ""
+        ) or settings.MEDCHINA_COORDINATORS_EMAIL
+        if to_email:
+            notification_queue(
+                kind=Notification.Kind.ERASURE_REQUESTED,
+                to_email=to_email,
+                case=case,
+                next_path=reverse("admin:cases_case_erasure", args=[case.pk]),
+            )
     return erasure
 
 

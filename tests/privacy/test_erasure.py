@@ -149,3 +149,42 @@ def test_an_erased_case_ended_date_comes_from_its_final_status(run_on_commit):
     _erase(case, run_on_commit)
     tombstone = AuditEvent.objects.get(action="case.erased", case_id=reference)
     assert tombstone.detail["ended"]
+
+
+def test_the_assigned_coordinator_is_told_of_a_request_and_the_queue_can_show_them(
+    staff_login, run_on_commit
+):
+    from django.core import mail
+
+    case, membership = full_case()
+    coordinator = staff_in("coordinator", email="coord.erasure@example.org")
+    case.assigned_coordinator = coordinator
+    case.save(update_fields=["assigned_coordinator"])
+    with run_on_commit():
+        erasure.erasure_request(case=case, by=membership.user)
+    [sent] = [m for m in mail.outbox if m.to == ["coord.erasure@example.org"]]
+    assert f"/admin/cases/case/{case.pk}/erasure/" in sent.body
+    assert IDENTIFIERS["diagnosis"] not in sent.body
+    queue = staff_login(coordinator).get("/admin/cases/case/?assigned=me&attention=erasure")
+    assert case.pk in queue.text
+
+
+def test_deleting_a_case_file_or_a_data_download_removes_its_file(private_storage, run_on_commit):
+    from django.core.files.base import ContentFile
+
+    from cases.models import CaseFile, DataExport
+
+    case, _ = full_case()
+    case_file = CaseFile.objects.create(case=case, variant="internal", version=1)
+    case_file.file.save("case-file.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
+    export = DataExport.objects.create(case=case, state="ready")
+    export.file.save("data.zip", ContentFile(b"PK test"), save=True)
+    before = files_in(private_storage)
+
+    with run_on_commit():
+        case_file.delete()
+        DataExport.objects.filter(pk=export.pk).delete()
+
+    after = files_in(private_storage)
+    assert len(after) == len(before) - 2
+    assert not [p for p in after if "case-file" in p.name or p.name == "data.zip"]
