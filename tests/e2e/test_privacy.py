@@ -119,6 +119,7 @@ def test_a_patient_and_a_family_member_exchange_messages_with_a_coordinator(
     expect(admin.locator('[title="2 unread messages"]')).to_be_visible()
     admin.goto(f"/admin/cases/case/{case.pk}/messages/")
     expect(admin.locator(".message-thread")).to_contain_text("bring the scan")
+    assert axe_violations(admin) == []
     admin.get_by_label("Your message").fill("Thank you both. The letter is enough for now.")
     admin.get_by_role("button", name="Send to the patient").click()
     expect(admin.locator(".message-thread")).to_contain_text("The letter is enough")
@@ -205,6 +206,7 @@ def test_a_patient_downloads_their_data_asks_for_erasure_and_is_gone(
     admin = _staff_page(staff, staff_login, coordinator, live_server.url)
     admin.goto(f"/admin/cases/case/{reference}/change/")
     admin.get_by_role("link", name="Erasure requested").click()
+    assert axe_violations(admin) == []
     admin.get_by_label("I have checked the request").check()
     admin.get_by_role("button", name="Erase this case").click()
     expect(admin.locator(".messagelist")).to_contain_text(f"{reference} is erased")
