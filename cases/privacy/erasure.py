@@ -10,12 +10,13 @@ in the audit point at nobody in particular.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from cases.audit import audit_log
@@ -110,13 +111,21 @@ def erasure_cancel(*, case: Case, by, request: HttpRequest | None = None) -> Non
         audit_log(action=AuditEvent.Action.ERASURE_CANCELLED, actor=by, case=case, request=request)
 
 
-def _people(case: Case) -> list:
-    """Members whose only link to us is this case: their accounts are emptied too."""
+def _people(case: Case) -> list[Any]:
+    """Accounts whose only link to us is this case: they are emptied too.
+
+    Its members, and the accounts made for the case's addresses (the contact, and the
+    patient's own address when someone else filled the enquiry in and the patient was sent
+    a link to confirm it, before they became a member). Staff are never touched.
+    """
     User = get_user_model()
-    members = User.objects.filter(case_memberships__case=case, is_staff=False).distinct()
+    addresses = {case.contact_email.lower(), getattr(case, "patient_email", "").lower()} - {""}
+    accounts = User.objects.filter(
+        Q(case_memberships__case=case) | Q(username__in=addresses), is_staff=False
+    ).distinct()
     return [
         user
-        for user in members
+        for user in accounts
         if not Membership.objects.filter(user=user).exclude(case=case).exists()
     ]
 
