@@ -6,7 +6,7 @@ from django import forms
 
 from cases.messaging.services import MAX_LENGTH
 from cases.models import UPLOADER_CATEGORIES
-from intake.forms import MultipleFileField, MultipleFileInput
+from intake.portal_forms import MultipleFileField, MultipleFileInput
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.heic,.heif,.webp,.tif,.tiff,.dcm,image/*"
 

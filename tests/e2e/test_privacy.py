@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from cases.records import services as records
+from tests.e2e.conftest import axe_violations as all_axe_violations
 from tests.factories import MembershipFactory, UserFactory, patient_case, staff_in
 from tests.records_support import pdf_bytes
 from tests.services import require_postgresql
@@ -39,13 +40,7 @@ IDENTIFIERS = {
 
 def axe_violations(page) -> list[dict]:
     """Every axe-core violation, of any impact: these pages are new, so none is allowed."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in results.response["violations"]
-    ]
+    return all_axe_violations(page, any_impact=True)
 
 
 def _case():

@@ -188,3 +188,18 @@ def test_deleting_a_case_file_or_a_data_download_removes_its_file(private_storag
     after = files_in(private_storage)
     assert len(after) == len(before) - 2
     assert not [p for p in after if "case-file" in p.name or p.name == "data.zip"]
+
+
+def test_the_patients_own_account_made_for_a_confirmation_link_is_emptied(run_on_commit):
+    from tests.factories import UserFactory
+
+    # A relative filled the enquiry in; the patient was sent their own link to confirm it
+    # (an account was made for their address) but never became a member.
+    case, _ = full_case(submitted_by_family=True, patient_email="patient.own@example.org")
+    unconfirmed = UserFactory(email="patient.own@example.org", first_name=IDENTIFIERS["name"])
+    assert not unconfirmed.case_memberships.exists()
+
+    _erase(case, run_on_commit)
+
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.email == "" and unconfirmed.first_name == ""
