@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases.audit import audit_log
 from cases.models import AuditEvent, Case, DataExport
 from cases.records.files import files_delete_on_commit, stored_files
-from cases.tasks import build_data_export
+from cases.tasks import build_data_export, enqueue_on_commit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,7 +45,7 @@ def data_export_request(*, case: Case, by: User, request: HttpRequest | None = N
                 target=str(export.public_id),
                 request=request,
             )
-            transaction.on_commit(lambda: build_data_export.delay(export.pk))
+            enqueue_on_commit(build_data_export, export.pk)
     except IntegrityError:
         # The other click won the race; its export is the one.
         return DataExport.objects.get(case=case, state__in=DataExport.IN_PROGRESS)
