@@ -4,8 +4,8 @@ Beat runs ``cases.tasks.reconcile_stuck_work`` every 30 seconds. It finds rows w
 was lost — never delivered (the broker restarted without its data, or refused the enqueue
 after the row was saved), or whose worker died (the lease ran out) — and enqueues their
 task again. A row that has used up its attempts is given up on, visibly: a record is
-``rejected`` with a reason the uploader can read, a case file ``failed`` with the cause,
-an e-mail ``gave_up``. With a 60 s lease, a worker host that dies is noticed within
+``rejected`` with a reason the uploader can read, a case file or data download ``failed``
+with the cause, an e-mail ``gave_up``. With a 60 s lease, a worker host that dies is noticed within
 90 s, not when Redis's 30-minute visibility timeout hands its messages back.
 """
 
@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from cases.casefile.build import MAX_RENDER_ATTEMPTS
 from cases.casefile.services import case_file_give_up
-from cases.models import CaseFile, Notification, Record
+from cases.models import CaseFile, DataExport, Notification, Record
+from cases.privacy.export import MAX_EXPORT_ATTEMPTS, data_export_give_up
 from cases.records.processing import MAX_CHECK_ATTEMPTS, record_give_up
-from cases.tasks import generate_case_file, notification_send, record_check
+from cases.tasks import build_data_export, generate_case_file, notification_send, record_check
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
         _records(now, counts)
         _case_files(now, counts)
         _notifications(now, counts)
+        _data_exports(now, counts)
     except BrokerDown as error:
         logger.warning("reconciler stopped: broker unavailable", extra={"error": str(error)})
     if counts["requeued"] or counts["gave_up"]:
@@ -112,4 +114,18 @@ def _notifications(now: datetime, counts: dict[str, int]) -> None:
             continue
         Notification.objects.filter(pk=pk).update(queued_at=now)
         _enqueue(notification_send, pk)
+        counts["requeued"] += 1
+
+
+def _data_exports(now: datetime, counts: dict[str, int]) -> None:
+    waiting = Q(state=DataExport.State.QUEUED, queued_at__lt=now - STUCK_WAITING)
+    for pk, attempts in _stuck(
+        DataExport.objects.all(), now, waiting, DataExport.State.BUILDING
+    ).values_list("pk", "attempts"):
+        if attempts >= MAX_EXPORT_ATTEMPTS:
+            data_export_give_up(export_id=pk, error="the build kept stopping")
+            counts["gave_up"] += 1
+            continue
+        DataExport.objects.filter(pk=pk).update(queued_at=now)
+        _enqueue(build_data_export, pk)
         counts["requeued"] += 1

@@ -17,13 +17,14 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 
 from cases import access
 from cases.casefile.fetcher import SafeFetcher
+from cases.leases import lease_claim, lease_kept
 from cases.models import Case, CaseFile, DataExport, Membership, Notification
 from cases.notifications import notification_queue
 from cases.privacy.export import OFFERED_FOR
@@ -184,19 +185,28 @@ class TransientFailure(Exception):
 
 def data_export_build(*, export_id: int) -> DataExport | None:
     """Claim a queued export, build its zip, store it and tell the patient it is ready."""
-    claimed = DataExport.objects.filter(pk=export_id, state=DataExport.State.QUEUED).update(
-        state=DataExport.State.BUILDING, started_at=timezone.now()
-    )
-    if not claimed:
+    if not lease_claim(
+        DataExport,
+        export_id,
+        waiting=[DataExport.State.QUEUED],
+        working=DataExport.State.BUILDING,
+        started_at=timezone.now(),
+    ):
+        # Ready or failed already, or another worker holds a live lease on it.
         return None
     export = DataExport.objects.select_related("case").get(pk=export_id)
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
         output = Path(folder) / "data.zip"
         try:
-            data_export_build_zip(export.case, output)
-        except OSError as error:
+            with lease_kept(DataExport, export_id, working=DataExport.State.BUILDING):
+                data_export_build_zip(export.case, output)
+        except (OSError, OperationalError, InterfaceError) as error:
+            # Storage, disk or database trouble: not the patient's data at fault. Hand the
+            # row back so the retry (or the reconciler) can claim it.
             DataExport.objects.filter(pk=export_id).update(
-                state=DataExport.State.QUEUED, last_error=f"{type(error).__name__}: {error}"[:500]
+                state=DataExport.State.QUEUED,
+                lease_expires_at=None,
+                last_error=f"{type(error).__name__}: {error}"[:500],
             )
             raise TransientFailure(str(error)) from error
         except Exception as error:  # a damaged file must not leave the row "building"
@@ -216,6 +226,7 @@ def data_export_build(*, export_id: int) -> DataExport | None:
             export.size = output.stat().st_size
             export.sha256 = digest.hexdigest()
             export.state = DataExport.State.READY
+            export.lease_expires_at = None
             export.finished_at = timezone.now()
             export.expires_at = export.finished_at + OFFERED_FOR
             export.last_error = ""

@@ -63,9 +63,17 @@ def data_export_current(case: Case) -> DataExport | None:
     return None
 
 
+# Builds started before giving up (a build that kills its worker comes back each time).
+MAX_EXPORT_ATTEMPTS = 3
+
+
 def data_export_give_up(*, export_id: int, error: str) -> None:
+    """Stop trying, visibly: the portal then offers to prepare the download again."""
     DataExport.objects.filter(pk=export_id, state__in=DataExport.IN_PROGRESS).update(
-        state=DataExport.State.FAILED, last_error=error[:500], finished_at=timezone.now()
+        state=DataExport.State.FAILED,
+        last_error=error[:500],
+        finished_at=timezone.now(),
+        lease_expires_at=None,
     )
 
 

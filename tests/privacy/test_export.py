@@ -85,3 +85,41 @@ def test_the_command_writes_the_same_zip(tmp_path, capsys):
         call_command("export_case", case.reference, "--output", str(output))
     with pytest.raises(CommandError, match="No case"):
         call_command("export_case", "MC-0000-0000", "--output", str(tmp_path / "x.zip"))
+
+
+def test_a_download_whose_worker_died_is_built_again_by_the_reconciler(run_on_commit):
+    from cases.reconcile import reconcile
+
+    case, membership = full_case()
+    lost = DataExport.objects.create(
+        case=case,
+        requested_by=membership.user,
+        state=DataExport.State.BUILDING,
+        attempts=1,
+        lease_expires_at=timezone.now() - timedelta(seconds=5),
+    )
+    with run_on_commit():
+        counts = reconcile()
+    lost.refresh_from_db()
+    assert counts["requeued"] == 1
+    assert lost.state == DataExport.State.READY and lost.file
+
+
+def test_a_download_that_keeps_stopping_is_given_up_visibly(run_on_commit, client):
+    from cases.reconcile import reconcile
+
+    case, membership = full_case()
+    stuck = DataExport.objects.create(
+        case=case,
+        requested_by=membership.user,
+        state=DataExport.State.BUILDING,
+        attempts=3,
+        lease_expires_at=timezone.now() - timedelta(seconds=5),
+    )
+    with run_on_commit():
+        reconcile()
+    stuck.refresh_from_db()
+    assert stuck.state == DataExport.State.FAILED
+    # The patient can ask again.
+    client.force_login(membership.user)
+    assert "Prepare my download" in client.get(f"/my/cases/{case.reference}/data/").text
