@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models.case import Case
+from cases.storage import private_storage_for_fields
 
 User = settings.AUTH_USER_MODEL
 
@@ -35,7 +36,9 @@ class DataExport(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    file = models.FileField(upload_to=_export_path, max_length=200, blank=True)
+    file = models.FileField(
+        upload_to=_export_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
     size = models.BigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     requested_at = models.DateTimeField(default=timezone.now)

@@ -28,6 +28,7 @@ from cases.leases import lease_claim, lease_kept
 from cases.models import Case, CaseFile, DataExport, Membership, Notification
 from cases.notifications import notification_queue
 from cases.privacy.export import OFFERED_FOR
+from cases.storage import scratch_dir
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def data_export_build(*, export_id: int) -> DataExport | None:
         # Ready or failed already, or another worker holds a live lease on it.
         return None
     export = DataExport.objects.select_related("case").get(pk=export_id)
-    with tempfile.TemporaryDirectory(prefix="export-") as folder:
+    with tempfile.TemporaryDirectory(prefix="export-", dir=scratch_dir()) as folder:
         output = Path(folder) / "data.zip"
         try:
             with lease_kept(DataExport, export_id, working=DataExport.State.BUILDING):
