@@ -106,7 +106,10 @@ def record_add(
         if existing is not None and existing.state == Record.State.REJECTED:
             # Sending a refused file again is a new attempt (the refusal may have been a
             # fault on our side); the old attempt stays in the audit trail. Its files go
-            # with the row (cases.records.files).
+            # now (the row's delete signal would also remove them, after commit).
+            for stored in (existing.original, existing.derivative, existing.thumbnail):
+                if stored:
+                    stored.delete(save=False)
             existing.delete()
             existing = None
         if existing is not None:
