@@ -290,6 +290,10 @@ def sign_in_link(request: HttpRequest) -> HttpResponse:
     # POST here, so authenticate directly. authenticate() leaves the token valid; login()
     # updates last_login, which is what spends it.
     user = authenticate(request, sesame=token, scope="", max_age=None) if token else None
+    if user is None and request.user.is_authenticated and not request.user.is_staff:
+        # Someone already signed in who opens the e-mail's link again (it is spent by
+        # their own sign-in) goes on to their case instead of being told it failed.
+        return redirect(next_path)
     if user is None:
         return render(request, "intake/sign_in_link_invalid.html", context, status=400)
     if request.POST.get("step") != "continue":

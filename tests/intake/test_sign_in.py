@@ -152,3 +152,36 @@ def test_a_broker_outage_says_try_again_for_every_address(client):
         response = client.post("/sign-in/", {"email": "nobody@example.org"})
     assert response.status_code == 503
     assert "try again in a few minutes" in response.text
+
+
+def test_reopening_a_spent_link_while_signed_in_goes_on_to_the_case(
+    client, mailoutbox, run_on_commit
+):
+    """QA finding: a patient who opened the e-mail's link a second time, already signed in
+    by it, was told the link "has expired or was already used" (400)."""
+    case, membership = patient_case()
+    with run_on_commit():
+        client.post("/sign-in/", {"email": membership.user.email})
+    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
+    client.post("/sign-in/link/", {"token": token, "next": "/my/"})
+
+    again = client.post("/sign-in/link/", {"token": token, "next": "/my/"}, follow=True)
+    assert again.redirect_chain[-1][0] == "/my/"
+    assert case.reference in again.text
+
+    # Signed out, the same spent link is still refused.
+    client.logout()
+    assert client.post("/sign-in/link/", {"token": token, "next": "/my/"}).status_code == 400
+
+
+def test_a_spent_link_does_not_pass_a_signed_in_staff_member_through(
+    client, mailoutbox, run_on_commit
+):
+    _, membership = patient_case()
+    with run_on_commit():
+        client.post("/sign-in/", {"email": membership.user.email})
+    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
+    client.post("/sign-in/link/", {"token": token, "next": "/my/"})
+    client.logout()
+    client.force_login(UserFactory(is_staff=True))
+    assert client.post("/sign-in/link/", {"token": token, "next": "/my/"}).status_code == 400
