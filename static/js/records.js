@@ -51,7 +51,7 @@ function enhanceUploads(form) {
       const row = progressRow(progress, `${files.length} photos, combined into one PDF`);
       anyStored = await sendOne(form, input.name, files, row);
       button.disabled = false;
-      if (anyStored) window.setTimeout(() => window.location.reload(), 1200);
+      if (anyStored) window.setTimeout(showFreshPage, 1200);
       return;
     }
     for (const file of files) {
@@ -72,7 +72,7 @@ function enhanceUploads(form) {
       anyStored = anyStored || result;
     }
     button.disabled = false;
-    if (anyStored) window.setTimeout(() => window.location.reload(), 1200);
+    if (anyStored) window.setTimeout(showFreshPage, 1200);
   });
 }
 
@@ -272,6 +272,13 @@ function progressRow(container, name) {
   };
 }
 
+// Fetch the page afresh with a GET. reload() would repeat the POST when this page is the
+// answer to one (after an error): the browser asks to resend the form, and the old errors
+// come back over a successful upload.
+function showFreshPage() {
+  window.location.replace(window.location.pathname + window.location.search);
+}
+
 function announce(container, message, isError) {
   const item = document.createElement("li");
   item.textContent = message;
@@ -293,7 +300,7 @@ function pollStates(url) {
         const node = document.querySelector(`[data-state-for="${record.id}"]`);
         return node && !record.pending && (node.classList.contains("state-received") || node.classList.contains("state-checking"));
       });
-      if (settled) { window.location.reload(); return; }
+      if (settled) { showFreshPage(); return; }
     } catch { /* offline for a moment: try again */ }
     window.setTimeout(tick, 2000);
   };

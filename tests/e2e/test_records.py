@@ -146,3 +146,25 @@ def test_an_upload_carries_on_after_the_connection_drops(phone_page, tmp_path):
     assert record.size == (tmp_path / "long-scan.pdf").stat().st_size
     # The dropped chunk was sent again from the same offset.
     assert patches[1] == patches[2] and len(patches) >= 3
+
+
+def test_an_upload_after_an_error_shows_no_old_errors_and_resends_nothing(phone_page, tmp_path):
+    """QA finding: after "Upload" with nothing chosen, a good upload reloaded the page by
+    repeating the failed POST — the browser asked to resend the form, and "There is a
+    problem" stayed on the page over the stored file."""
+    case, membership = patient_case()
+    page = phone_page
+    _sign_in(page, membership.user)
+    page.goto(f"/my/cases/{case.reference}/records/")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".error-summary")).to_contain_text("Choose at least one file")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.get_by_label("Choose files").set_input_files(_files(tmp_path)[:1])
+    page.get_by_label("What kind of record is it?").select_option("diagnosis_letter")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".state-ready")).to_have_count(1, timeout=15000)
+    expect(page.locator(".error-summary")).to_have_count(0)
+    assert dialogs == []
+    assert Record.objects.filter(case=case).count() == 1
