@@ -162,16 +162,23 @@ def test_reopening_a_spent_link_while_signed_in_goes_on_to_the_case(
     case, membership = patient_case()
     with run_on_commit():
         client.post("/sign-in/", {"email": membership.user.email})
-    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
-    client.post("/sign-in/link/", {"token": token, "next": "/my/"})
+    token = re.search(r"/sign-in/link/#(\S+)", mailoutbox[0].body).group(1)
+    client.post("/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"})
 
-    again = client.post("/sign-in/link/", {"token": token, "next": "/my/"}, follow=True)
+    again = client.post(
+        "/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"}, follow=True
+    )
     assert again.redirect_chain[-1][0] == "/my/"
     assert case.reference in again.text
 
     # Signed out, the same spent link is still refused.
     client.logout()
-    assert client.post("/sign-in/link/", {"token": token, "next": "/my/"}).status_code == 400
+    assert (
+        client.post(
+            "/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"}
+        ).status_code
+        == 400
+    )
 
 
 def test_a_spent_link_does_not_pass_a_signed_in_staff_member_through(
@@ -180,8 +187,13 @@ def test_a_spent_link_does_not_pass_a_signed_in_staff_member_through(
     _, membership = patient_case()
     with run_on_commit():
         client.post("/sign-in/", {"email": membership.user.email})
-    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
-    client.post("/sign-in/link/", {"token": token, "next": "/my/"})
+    token = re.search(r"/sign-in/link/#(\S+)", mailoutbox[0].body).group(1)
+    client.post("/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"})
     client.logout()
     client.force_login(UserFactory(is_staff=True))
-    assert client.post("/sign-in/link/", {"token": token, "next": "/my/"}).status_code == 400
+    assert (
+        client.post(
+            "/sign-in/link/", {"step": "continue", "token": token, "next": "/my/"}
+        ).status_code
+        == 400
+    )
