@@ -189,3 +189,35 @@ def test_the_queue_fits_1280_pixels(browser, live_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "queue-1280.png"), full_page=False)
     page.context.close()
+
+
+def test_the_queue_fits_1280_pixels_with_long_statuses_and_a_sorted_column(browser, live_server):
+    # Found trying the demo: "Awaiting records", a sorted column's arrow and "Chinese
+    # needs update" pushed Deadline off screen behind a sideways scroll.
+    coordinator = staff_in("coordinator", username="coord")
+    for n, status in enumerate([Status.AWAITING_RECORDS, Status.OPINION_RECEIVED, Status.REVIEW]):
+        case, _ = patient_case(
+            status=status,
+            assigned_coordinator=coordinator,
+            patient_name=f"陈晓明 (Chen Xiaoming{n})",
+            decision_deadline=date(2027, 1, 1 + n),
+        )
+        SummarySection.objects.create(
+            case=case,
+            key="background",
+            text_en="x",
+            text_zh="x",
+            state_zh=TextState.NEEDS_UPDATE,
+        )
+    page = _signed_in(browser, live_server, coordinator, width=1280)
+    page.goto("/admin/cases/case/?assigned=me&o=-6")
+    expect(page.locator("#result_list")).to_be_visible()
+    overflow = page.evaluate(
+        "() => { const r = document.querySelector('.results');"
+        " return [r.scrollWidth, r.clientWidth]; }"
+    )
+    assert overflow[0] <= overflow[1], overflow
+    deadline = page.locator("#result_list thead th", has_text="Deadline").first.bounding_box()
+    results = page.locator(".results").bounding_box()
+    assert deadline["x"] + deadline["width"] <= results["x"] + results["width"]
+    page.context.close()
