@@ -198,11 +198,14 @@ def outcome_release(
     next_steps: str,
     by: User,
     request: HttpRequest | None = None,
+    seen_release: str | None = None,
 ) -> CaseOutcome:
     """Show the review's outcome and next steps to the patient and tell them by e-mail.
 
     Only once the reviewers' opinion is on the case (``opinion_received``): an outcome
-    released earlier would sit under "We have received your enquiry".
+    released earlier would sit under "We have received your enquiry". ``seen_release`` is
+    the release the writer's page showed ("" for none): a page opened before someone else
+    released is refused rather than silently replacing what the patient already read.
     """
     if not opinion_summary.strip() or not next_steps.strip():
         raise ValidationError("Write both the summary of the opinion and the next steps.")
@@ -212,6 +215,17 @@ def outcome_release(
             raise ValidationError(
                 "An outcome is written only after the reviewers' opinion has arrived (status "
                 f"“opinion received”); this case is {Status(current).label.lower()}."
+            )
+        released = (
+            CaseOutcome.objects.filter(case=case, released_at__isnull=False)
+            .select_related("written_by")
+            .first()
+        )
+        if seen_release is not None and seen_release != release_marker(released):
+            who = f" by {released.written_by}" if released and released.written_by else ""
+            raise ValidationError(
+                f"An outcome was released{who} while your page was open. Nothing was "
+                "changed; read the released outcome and try again."
             )
         outcome, _ = CaseOutcome.objects.update_or_create(
             case=case,
@@ -231,6 +245,11 @@ def outcome_release(
             )
         audit_log(action=AuditEvent.Action.OUTCOME_RELEASED, actor=by, case=case, request=request)
     return outcome
+
+
+def release_marker(outcome: CaseOutcome | None) -> str:
+    """What an outcome page carries to show which release it was written against."""
+    return outcome.released_at.isoformat() if outcome and outcome.released_at else ""
 
 
 def case_assign(

@@ -141,6 +141,7 @@ class StatusPagesMixin(admin.ModelAdmin):
                         next_steps=form.cleaned_data["next_steps"],
                         by=request.user,
                         request=request,
+                        seen_release=request.POST.get("seen_release", ""),
                     )
                 except ValidationError as refused:
                     form.add_error(None, refused)
@@ -158,4 +159,5 @@ class StatusPagesMixin(admin.ModelAdmin):
             form=form,
             stage=stage,
             outcome=existing,
+            seen_release=workspace.release_marker(existing),
         )

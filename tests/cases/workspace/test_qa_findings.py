@@ -32,3 +32,34 @@ def test_a_staff_member_refused_a_page_is_not_told_to_sign_in_as_a_patient(staff
     assert response.status_code == 403
     assert "Your role in the workspace does not include this page" in html
     assert "the e-mail address your case uses" not in html
+
+
+def test_a_stale_outcome_page_does_not_replace_a_released_outcome(staff_login):
+    from cases.models import CaseOutcome, Notification, Record, RecordCategory
+
+    coordinator = staff_in("coordinator", username="coord")
+    manager = staff_in("manager", username="boss")
+    case, _ = patient_case(status=Status.OPINION_RECEIVED, assigned_coordinator=coordinator)
+    Record.objects.create(case=case, category=RecordCategory.REVIEWER_OPINION, size=8)
+    first, second = staff_login(coordinator), staff_login(manager)
+    url = f"/admin/cases/case/{case.pk}/outcome/"
+    # Both open the page before anything is released: it carries "no release seen".
+    seen = first.get(url).context["seen_release"]
+    assert seen == "" and second.get(url).context["seen_release"] == ""
+    first.post(url, {"opinion_summary": "First.", "next_steps": "GP.", "seen_release": seen})
+
+    refused = second.post(
+        url, {"opinion_summary": "Second.", "next_steps": "GP.", "seen_release": seen}
+    )
+
+    assert refused.status_code == 200
+    assert "An outcome was released by coord while your page was open" in refused.text
+    assert "Second." in refused.text  # what they typed is kept on the page
+    assert CaseOutcome.objects.get(case=case).opinion_summary == "First."
+    assert Notification.objects.filter(case=case, kind="outcome_available").count() == 1
+    # Having read the released outcome, a deliberate correction goes through.
+    current = second.get(url).context["seen_release"]
+    second.post(
+        url, {"opinion_summary": "Corrected.", "next_steps": "GP.", "seen_release": current}
+    )
+    assert CaseOutcome.objects.get(case=case).opinion_summary == "Corrected."
