@@ -424,11 +424,12 @@ def staff_cases(user: Person) -> QuerySet[Case]:
 
 
 def staff_summary_sections(user: Person) -> QuerySet[SummarySection]:
-    """Coordinators: the cases they may read. Translators translate every case."""
+    """Coordinators: the cases they may read. Translators: the cases being drafted or
+    reviewed, as in the summary editor — not a case before triage or after approval."""
     sections = SummarySection.objects.all()
-    if can_edit_english(user):
-        sections = sections.filter(visible_case_q(user, "case__"))
-    return sections
+    if can_edit_english(user) or not can_edit_chinese(user):
+        return sections.filter(visible_case_q(user, "case__"))
+    return sections.filter(case__status__in=TRANSLATABLE)
 
 
 def staff_audit_events(user: Person) -> QuerySet[AuditEvent]:

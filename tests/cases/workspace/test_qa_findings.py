@@ -63,3 +63,31 @@ def test_a_stale_outcome_page_does_not_replace_a_released_outcome(staff_login):
         url, {"opinion_summary": "Corrected.", "next_steps": "GP.", "seen_release": current}
     )
     assert CaseOutcome.objects.get(case=case).opinion_summary == "Corrected."
+
+
+@pytest.mark.parametrize("status", [Status.SUBMITTED, Status.SHARED, Status.CLOSED])
+def test_a_translator_cannot_open_summary_sections_of_a_case_not_being_translated(
+    staff_login, status
+):
+    from cases.models import SummarySection
+
+    translator = staff_in("translator", username="trans")
+    case, _ = patient_case(status=status)
+    section = SummarySection.objects.create(case=case, key="background", text_en="Secret")
+    drafting, _ = patient_case(status=Status.DRAFTING)
+    SummarySection.objects.create(case=drafting, key="background", text_en="Being drafted")
+    client = staff_login(translator)
+
+    listing = client.get("/admin/cases/summarysection/")
+    opened = client.get(f"/admin/cases/summarysection/{section.pk}/change/")
+    changed = client.post(
+        f"/admin/cases/summarysection/{section.pk}/change/",
+        {"text_zh": "改了", "state_zh": "draft", "base_version": section.version},
+    )
+
+    assert drafting.reference in listing.text
+    assert case.reference not in listing.text
+    assert opened.status_code == 302  # the admin's "doesn't exist": not told it is there
+    assert changed.status_code == 302
+    section.refresh_from_db()
+    assert section.text_zh == ""
