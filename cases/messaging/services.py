@@ -135,13 +135,15 @@ def thread_mark_read(*, case: Case, user) -> None:
 
 
 def unread_count(*, case: Case, user) -> int:
-    read = MessageRead.objects.filter(case=case, user=user).values_list("read_at", flat=True)
-    messages = case.messages.exclude(author=user)
+    """Messages this person has not read yet, in one query (the read mark is a subquery)."""
+    last_read = MessageRead.objects.filter(case=case, user=user).values("read_at")[:1]
+    messages = (
+        case.messages.exclude(author=user)
+        .annotate(last_read=Subquery(last_read))
+        .filter(Q(last_read__isnull=True) | Q(created_at__gt=F("last_read")))
+    )
     if user.is_staff:
         messages = messages.filter(from_staff=False)
-    last = read.first()
-    if last is not None:
-        messages = messages.filter(created_at__gt=last)
     return messages.count()
 
 

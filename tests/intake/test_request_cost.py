@@ -31,10 +31,13 @@ def test_a_wizard_step_costs_a_draft_read_and_a_draft_write(client, django_asser
         client.post("/start/who/", WHO)
 
 
-def test_the_portal_costs_the_user_and_their_cases(client, django_assert_num_queries):
+def test_the_portal_costs_the_user_their_cases_and_one_unread_count(
+    client, django_assert_num_queries
+):
     case, membership = patient_case()
     client.force_login(membership.user)
-    with django_assert_num_queries(SESSION_QUERIES + 2):
+    # User, memberships with their cases, and the unread messages of all cases at once.
+    with django_assert_num_queries(SESSION_QUERIES + 3):
         page = client.get("/my/")
     assert case.reference in page.text
 
@@ -43,8 +46,8 @@ def test_the_case_page_counts_records_in_one_query(client, django_assert_num_que
     case, membership = patient_case()
     client.force_login(membership.user)
     # Session, user, membership, audit row, events, checklist (directions, categories),
-    # record request, outcome, case file, sharing consent, record counts.
-    with django_assert_num_queries(SESSION_QUERIES + 11):
+    # record request, outcome, case file, sharing consent, record counts, unread messages.
+    with django_assert_num_queries(SESSION_QUERIES + 12):
         page = client.get(f"/my/cases/{case.reference}/")
     assert page.status_code == 200
 
