@@ -98,6 +98,8 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
                 "original": case,
                 "case": case,
                 "title": f"{title} — {case.reference}",
+                # The trail already names the case: its last step is the page alone.
+                "crumb": title,
                 "change_url": reverse("admin:cases_case_change", args=[case.pk]),
                 **context,
             },
