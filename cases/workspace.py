@@ -196,6 +196,7 @@ def outcome_release(
     case: Case,
     opinion_summary: str,
     next_steps: str,
+    confirmed: bool,
     by: User,
     request: HttpRequest | None = None,
     seen_release: str | None = None,
@@ -206,9 +207,18 @@ def outcome_release(
     released earlier would sit under "We have received your enquiry". ``seen_release`` is
     the release the writer's page showed ("" for none): a page opened before someone else
     released is refused rather than silently replacing what the patient already read.
+    ``confirmed`` is the writer's tick: the patient reads it at once and is e-mailed, so
+    it is never released by a stray click.
     """
-    if not opinion_summary.strip() or not next_steps.strip():
-        raise ValidationError("Write both the summary of the opinion and the next steps.")
+    errors: dict[str, str] = {}
+    if not opinion_summary.strip():
+        errors["opinion_summary"] = "Write the summary of the opinion."
+    if not next_steps.strip():
+        errors["next_steps"] = "Write the next steps."
+    if not confirmed:
+        errors["confirmed"] = "Tick the box to confirm the patient may read this now."
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         current = Case.objects.select_for_update().get(pk=case.pk).status
         if current != Status.OPINION_RECEIVED:

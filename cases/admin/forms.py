@@ -172,6 +172,11 @@ class OutcomeForm(forms.Form):
         "travel feasibility, what to share with their UK clinicians.",
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
     )
+    # Checked by the service too: releasing shows the text to the patient and e-mails them.
+    confirmed = forms.BooleanField(
+        label="I have read this through: the patient may read it now and is e-mailed.",
+        required=False,
+    )
 
 
 class OpinionForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
@@ -16,6 +17,15 @@ from cases.domain.workflow import CONFIRM_FIRST, NOTE_REQUIRED, Status
 from cases.models import Case, CaseOutcome
 from cases.transitions import TransitionNotAllowed, case_transition
 from medchina.http import AuthenticatedHttpRequest
+
+
+def _form_errors(form: forms.Form, refused: ValidationError) -> None:
+    """A service's refusal shown on the form: under its field, or at the top."""
+    if not hasattr(refused, "error_dict"):
+        form.add_error(None, refused)
+        return
+    for field, errors in refused.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class StatusPagesMixin(admin.ModelAdmin):
@@ -89,8 +99,7 @@ class StatusPagesMixin(admin.ModelAdmin):
                 self.message_user(request, refused.messages[0], messages.ERROR)
                 return self._back(case)
             except ValidationError as refused:
-                for field, errors in refused.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                _form_errors(form, refused)
             else:
                 self.message_user(
                     request, f"{case.reference} was withdrawn at the patient's request."
@@ -139,12 +148,13 @@ class StatusPagesMixin(admin.ModelAdmin):
                         case=case,
                         opinion_summary=form.cleaned_data["opinion_summary"],
                         next_steps=form.cleaned_data["next_steps"],
+                        confirmed=form.cleaned_data["confirmed"],
                         by=request.user,
                         request=request,
                         seen_release=request.POST.get("seen_release", ""),
                     )
                 except ValidationError as refused:
-                    form.add_error(None, refused)
+                    _form_errors(form, refused)
                 else:
                     self.message_user(request, "The outcome is now on the patient's case page.")
                     return self._back(case)

@@ -449,6 +449,7 @@ def test_the_outcome_reaches_the_patient_with_the_clinician_reminder(
             {
                 "opinion_summary": "The team agrees with the current plan.",
                 "next_steps": "Share this letter with your oncologist.",
+                "confirmed": "on",
             },
         )
     case.refresh_from_db()

@@ -155,6 +155,7 @@ def test_two_coordinators_release_a_case_and_record_the_outcome(browser, live_se
         "The reviewers agree with the current plan."
     )
     page.get_by_label("Next steps").fill("Share the opinion with your oncologist.")
+    page.get_by_label("the patient may read it now").check()
     page.get_by_role("button", name="Release to the patient").click()
     expect(_messages(page)).to_contain_text("now on the patient's case page")
 

@@ -13,6 +13,7 @@ from cases.models import (
     CaseEvent,
     CaseOutcome,
     MedicalDirection,
+    Notification,
     Record,
     RecordCategory,
 )
@@ -109,7 +110,7 @@ def test_an_outcome_cannot_be_released_before_the_opinion_arrives(coordinator, s
 
     with pytest.raises(ValidationError, match="opinion"):
         workspace.outcome_release(
-            case=case, opinion_summary="Summary", next_steps="Steps", by=coordinator
+            case=case, opinion_summary="Summary", next_steps="Steps", confirmed=True, by=coordinator
         )
 
     assert not CaseOutcome.objects.filter(case=case).exists()
@@ -125,9 +126,38 @@ def test_the_opinion_received_status_needs_the_reviewers_opinion_as_a_record(coo
     _opinion(case)
     transitions.case_transition(case=case, to=Status.OPINION_RECEIVED, actor=coordinator)
     outcome = workspace.outcome_release(
-        case=case, opinion_summary="Summary", next_steps="Steps", by=coordinator
+        case=case, opinion_summary="Summary", next_steps="Steps", confirmed=True, by=coordinator
     )
     assert outcome.released_at is not None
+
+
+def test_an_outcome_is_released_only_when_the_coordinator_confirms_it(coordinator, staff_login):
+    case, _ = patient_case(status=Status.SHARED, assigned_coordinator=coordinator)
+    _opinion(case)
+    transitions.case_transition(case=case, to=Status.OPINION_RECEIVED, actor=coordinator)
+    url = f"/admin/cases/case/{case.pk}/outcome/"
+    client = staff_login(coordinator)
+    typed = {
+        "opinion_summary": "The team agrees.",
+        "next_steps": "See your GP.",
+        "seen_release": "",
+    }
+
+    refused = client.post(url, typed)
+
+    assert refused.status_code == 200
+    assert "Tick the box to confirm the patient may read this now." in refused.text
+    assert "The team agrees." in refused.text  # what was typed stays
+    assert not CaseOutcome.objects.filter(case=case).exists()
+    assert not Notification.objects.filter(case=case, kind="outcome_available").exists()
+    with pytest.raises(ValidationError, match="Tick the box"):
+        workspace.outcome_release(
+            case=case, opinion_summary="S", next_steps="N", confirmed=False, by=coordinator
+        )
+
+    client.post(url, {**typed, "confirmed": "on"})
+
+    assert CaseOutcome.objects.get(case=case).released_at is not None
 
 
 def test_the_outcome_page_records_the_opinion_when_the_case_is_shared(coordinator, staff_login):

@@ -46,10 +46,19 @@ def test_a_stale_outcome_page_does_not_replace_a_released_outcome(staff_login):
     # Both open the page before anything is released: it carries "no release seen".
     seen = first.get(url).context["seen_release"]
     assert seen == "" and second.get(url).context["seen_release"] == ""
-    first.post(url, {"opinion_summary": "First.", "next_steps": "GP.", "seen_release": seen})
+    first.post(
+        url,
+        {"opinion_summary": "First.", "next_steps": "GP.", "seen_release": seen, "confirmed": "on"},
+    )
 
     refused = second.post(
-        url, {"opinion_summary": "Second.", "next_steps": "GP.", "seen_release": seen}
+        url,
+        {
+            "opinion_summary": "Second.",
+            "next_steps": "GP.",
+            "seen_release": seen,
+            "confirmed": "on",
+        },
     )
 
     assert refused.status_code == 200
@@ -60,7 +69,13 @@ def test_a_stale_outcome_page_does_not_replace_a_released_outcome(staff_login):
     # Having read the released outcome, a deliberate correction goes through.
     current = second.get(url).context["seen_release"]
     second.post(
-        url, {"opinion_summary": "Corrected.", "next_steps": "GP.", "seen_release": current}
+        url,
+        {
+            "opinion_summary": "Corrected.",
+            "next_steps": "GP.",
+            "seen_release": current,
+            "confirmed": "on",
+        },
     )
     assert CaseOutcome.objects.get(case=case).opinion_summary == "Corrected."
 
