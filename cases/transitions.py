@@ -56,7 +56,7 @@ def case_transition(
             last = locked.events.select_related("actor").order_by("-at", "-pk").first()
             who = f" (changed by {last.actor})" if last and last.actor else ""
             raise StaleTransition(
-                f"This case is now {Status(current).label.lower()}{who}: it changed while "
+                f"This case is now in “{Status(current).label}”{who}: it changed while "
                 "your page was open. Nothing was changed; check the case and try again."
             )
         if target == Status.WITHDRAWN and not by_patient and not channel:

@@ -53,7 +53,7 @@ def test_the_second_click_on_a_stale_page_is_told_and_nothing_applies_twice(coor
     transitions.case_transition(
         case=case, to=Status.DRAFTING, actor=coordinator, expected=Status.TRIAGE
     )
-    with pytest.raises(transitions.StaleTransition, match="now drafting"):
+    with pytest.raises(transitions.StaleTransition, match="now in “Drafting”"):
         transitions.case_transition(
             case=case, to=Status.AWAITING_RECORDS, actor=colleague, expected=Status.TRIAGE
         )
@@ -61,6 +61,24 @@ def test_the_second_click_on_a_stale_page_is_told_and_nothing_applies_twice(coor
     case.refresh_from_db()
     assert case.status == Status.DRAFTING
     assert CaseEvent.objects.filter(case=case).count() == 1
+
+
+def test_a_stale_page_names_the_new_status_by_its_label(coordinator, colleague, staff_login):
+    case, _ = patient_case(status=Status.TRIAGE, assigned_coordinator=coordinator)
+    transitions.case_transition(
+        case=case, to=Status.AWAITING_RECORDS, actor=colleague, expected=Status.TRIAGE
+    )
+
+    page = staff_login(coordinator).post(
+        f"/admin/cases/case/{case.pk}/transition/",
+        {"to": "drafting", "expected": "triage"},
+        follow=True,
+    )
+
+    assert "This case is now in “Awaiting records” (changed by colleague)" in page.text
+    assert "now awaiting_records" not in page.text and "now awaiting records" not in page.text
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_RECORDS
 
 
 def test_the_same_transition_clicked_twice_applies_once(coordinator, colleague):
