@@ -235,3 +235,18 @@ def test_the_approve_button_refuses_the_same_person_on_the_page(first, second, s
     assert "second coordinator" in refused.text
     case_file.refresh_from_db()
     assert case_file.approved_at is None
+
+
+def test_the_approval_line_ends_with_one_full_stop(first, second, staff_login):
+    case = _reviewed_case(author=first)
+    Record.objects.filter(case=case).update(cleared_for_partner=False)
+    case_file = _partner_file(case, by=first)
+    approval.case_file_approve(
+        case_file=case_file, by=second, no_records_reason="The patient has none yet."
+    )
+
+    page = staff_login(second).get(f"/admin/cases/case/{case.pk}/case-files/")
+
+    assert page.status_code == 200
+    assert ".." not in page.text.replace("...", "")
+    assert "Sent without records because: “The patient has none yet.”" in page.text
