@@ -34,3 +34,68 @@ def test_the_case_page_breadcrumb_names_the_workspace_the_queue_and_the_case(sta
     assert _breadcrumbs(queue) == ["Workspace", "Cases"]
     assert _breadcrumbs(history) == ["Workspace", "Cases", case.reference, "History"]
     assert _breadcrumbs(summary) == ["Workspace", "Cases", case.reference, "Case summary"]
+
+
+def _fields(html: str) -> dict[str, dict]:
+    """Each form control of the page's stacked fields: its label, description and errors."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(html)
+    found = {}
+    for row in tree.xpath('//div[contains(@class, "stacked-field")]'):
+        control = row.xpath(".//textarea | .//select | .//input")[0]
+        label = tree.xpath(f'//label[@for="{control.get("id")}"]')
+        described = [
+            " ".join(tree.get_element_by_id(i).text_content().split())
+            for i in (control.get("aria-describedby") or "").split()
+        ]
+        found[control.get("name")] = {
+            "label": label[0].text_content().strip() if label else None,
+            "label_first": bool(label) and _before(row, label[0], control),
+            "described_by": described,
+        }
+    return found
+
+
+def _before(row, first, second) -> bool:
+    order = list(row.iter())
+    return order.index(first) < order.index(second)
+
+
+def test_the_withdraw_form_has_labels_above_fields_and_errors_tied_to_them(staff_login):
+    coordinator = staff_in("coordinator", username="coord")
+    case, _ = patient_case(status=Status.TRIAGE, assigned_coordinator=coordinator)
+    url = f"/admin/cases/case/{case.pk}/withdraw/"
+
+    page = staff_login(coordinator).post(url, {"expected": "triage", "note": " "})
+
+    fields = _fields(page.content.decode())
+    assert set(fields) == {"channel", "note", "confirmed"}
+    assert fields["channel"]["label"] == "How did the patient ask?"
+    assert fields["channel"]["label_first"] and fields["note"]["label_first"]
+    assert fields["channel"]["described_by"] == ["This field is required."]
+    assert fields["note"]["described_by"] == ["This field is required."]
+    assert fields["confirmed"]["label"].startswith("I confirm the patient")
+    case.refresh_from_db()
+    assert case.status == Status.TRIAGE
+
+
+def test_the_outcome_form_ties_help_and_errors_to_their_fields(staff_login):
+    from cases.models import Record, RecordCategory
+
+    coordinator = staff_in("coordinator", username="coord")
+    case, _ = patient_case(status=Status.OPINION_RECEIVED, assigned_coordinator=coordinator)
+    Record.objects.create(case=case, category=RecordCategory.REVIEWER_OPINION, size=8)
+    url = f"/admin/cases/case/{case.pk}/outcome/"
+
+    page = staff_login(coordinator).post(
+        url, {"opinion_summary": "Agreed.", "next_steps": "GP.", "seen_release": ""}
+    )
+
+    fields = _fields(page.content.decode())
+    assert fields["opinion_summary"]["label"] == "Plain-English summary of the reviewer's opinion"
+    assert fields["opinion_summary"]["label_first"] and fields["next_steps"]["label_first"]
+    assert fields["next_steps"]["described_by"][0].startswith("More records, hospital")
+    assert fields["confirmed"]["described_by"] == [
+        "Tick the box to confirm the patient may read this now."
+    ]
