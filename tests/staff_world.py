@@ -130,5 +130,3 @@ def build_world() -> World:
         audit=audit,
         direction=MedicalDirection.objects.order_by("pk").first(),
     )
-
-

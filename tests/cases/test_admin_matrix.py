@@ -206,7 +206,9 @@ def admin_pages(world: World) -> list[Page]:
             from django.contrib.contenttypes.models import ContentType
 
             content_type = ContentType.objects.get_for_model(Case)
-            pages.append(Page(name, reverse("admin:view_on_site", args=[content_type.pk, world.case.pk])))
+            pages.append(
+                Page(name, reverse("admin:view_on_site", args=[content_type.pk, world.case.pk]))
+            )
         else:
             raise AssertionError(f"admin:{name} is new: add it to the matrix")
     return pages
