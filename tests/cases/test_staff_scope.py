@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cases.models import AuditEvent, SummarySection
+from cases.models import AuditEvent
 from tests.staff_world import SECRET, build_world
 
 pytestmark = pytest.mark.django_db
