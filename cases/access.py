@@ -402,13 +402,33 @@ def sharing_consent_active(case: Case) -> bool:
 # --- Staff: the coordinator workspace ------------------------------------------------------
 
 
+def _is_staff(user: Person) -> bool:
+    return bool(user.is_active and getattr(user, "is_staff", False))
+
+
+def sees_every_case(user: Person) -> bool:
+    """Managers: every case, and rows that belong to no case (a person's sign-in e-mails)."""
+    return _is_staff(user) and _may(user, "cases.view_all_cases")
+
+
+def works_as_translator(user: Person) -> bool:
+    """Translators write the Chinese side and not the English: they reach summaries (and the
+    records beside them) of cases in ``TRANSLATABLE`` states, and no case page otherwise."""
+    return can_edit_chinese(user) and not can_edit_english(user)
+
+
 def visible_case_q(user: Person, prefix: str = "") -> Q:
-    """The cases a staff member may read: all for managers, else theirs, unassigned ones,
-    and cases in review (waiting for a second coordinator's check)."""
-    if isinstance(user, AnonymousUser):
-        return Q(pk__in=[])  # never reached through the admin; nothing, should it be
-    if _may(user, "cases.view_all_cases"):
+    """The cases a staff member may read, ``prefix`` reaching the case from another model.
+
+    Managers: all. Coordinators: their own, unassigned ones (to pick up) and cases in
+    review (waiting for a second coordinator's check). Anyone else, translators included:
+    none here — translators reach summaries through ``staff_case_for_summary`` and
+    ``staff_summary_sections``; the admin's model permissions come on top of this.
+    """
+    if sees_every_case(user):
         return Q()
+    if not (_is_staff(user) and _may(user, "cases.view_case")):
+        return Q(**{f"{prefix}pk__in": []})
     # Release is a two-person decision: every coordinator may open a case in review to
     # check it and approve its partner file.
     return (
@@ -425,25 +445,51 @@ def staff_cases(user: Person) -> QuerySet[Case]:
 
 def staff_summary_sections(user: Person) -> QuerySet[SummarySection]:
     """Coordinators: the cases they may read. Translators: the cases being drafted or
-    reviewed, as in the summary editor — not a case before triage or after approval."""
+    reviewed (``TRANSLATABLE``, as in ``staff_case_for_summary``).
+
+    The summary admin's own pages and django-simple-history's (history list, one past
+    version) all start here.
+    """
     sections = SummarySection.objects.all()
-    if can_edit_english(user) or not can_edit_chinese(user):
-        return sections.filter(visible_case_q(user, "case__"))
-    return sections.filter(case__status__in=TRANSLATABLE)
+    if works_as_translator(user):
+        return sections.filter(case__status__in=TRANSLATABLE)
+    return sections.filter(visible_case_q(user, "case__"))
+
+
+def staff_summary_section_by_id(user: Person, object_id: str) -> SummarySection:
+    """A section by its admin id, if this person may read it; else 404 (ids are sequential,
+    so the answer must not tell which exist)."""
+    section = (
+        staff_summary_sections(user).filter(pk=object_id).select_related("case").first()
+        if str(object_id).isdigit()
+        else None
+    )
+    if section is None:
+        raise Http404("No such summary section")
+    return section
+
+
+def may_restore_old_version(user: Person) -> bool:
+    """Nobody turns a summary back to an old version in one click: changes go forward
+    through the summary editor, with optimistic locking and a history row of their own."""
+    return False
 
 
 def staff_audit_events(user: Person) -> QuerySet[AuditEvent]:
     """Managers read the whole trail; coordinators only the events of cases they may read."""
     events = AuditEvent.objects.all()
-    if _may(user, "cases.view_all_cases"):
+    if sees_every_case(user):
         return events
     return events.filter(case__isnull=False).filter(visible_case_q(user, "case__"))
 
 
 def staff_notifications(user: Person) -> QuerySet[Notification]:
-    """The e-mail log holds addresses and kinds, no health data: staff with the admin's
-    view permission on it read all of it (the admin checks that permission)."""
-    return Notification.objects.all()
+    """The e-mail log names a case, the kind of e-mail and the patient's address: scoped
+    like the cases. A person's sign-in e-mails belong to no case: managers only."""
+    notifications = Notification.objects.all()
+    if sees_every_case(user):
+        return notifications
+    return notifications.filter(case__isnull=False).filter(visible_case_q(user, "case__"))
 
 
 def staff_directions(user: Person) -> QuerySet[MedicalDirection]:
@@ -492,7 +538,7 @@ def staff_case_for_summary(user: Person, ref: str) -> Case:
     Coordinators and managers: the cases they may read (``staff_cases``). Translators:
     any case being drafted or reviewed — refused (403) otherwise, not told it exists.
     """
-    if can_edit_english(user) or not can_edit_chinese(user):
+    if not works_as_translator(user):
         case = Case.objects.filter(visible_case_q(user), pk=ref).first()
         if case is None:
             raise Http404("No such case")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from cases import access, workspace
+from cases.admin.base import HiddenIsNotFound, RefusalsShownAsErrors, Refused
 from cases.admin.filters import DEADLINE_SOON, AssignedFilter, OpenFilter, OverdueFilter
 from cases.admin.inlines import (
     CaseDirectionInline,
@@ -50,7 +51,7 @@ AREA_SHORT = {
 
 
 @admin.register(Case)
-class CaseAdmin(QueueMixin, PrivacyPagesMixin):
+class CaseAdmin(HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPagesMixin):
     list_display = [
         "reference",
         "patient_initials",
@@ -183,7 +184,21 @@ class CaseAdmin(QueueMixin, PrivacyPagesMixin):
             field.queryset = access.assignable_coordinators(request.user, current)
             if not access.can_reassign(request.user):
                 field.help_text = "You can take a case yourself; a manager can reassign it."
-        return form
+        current_id = obj.assigned_coordinator_id if obj else None
+
+        class CaseForm(form):
+            def clean_assigned_coordinator(inner):
+                # The rule answers in the form, so a refusal is an error beside the field
+                # and whatever else was typed (a note) stays on the page.
+                coordinator = inner.cleaned_data.get("assigned_coordinator")
+                changed = "assigned_coordinator" in inner.changed_data
+                if changed and not access.may_assign(request.user, coordinator, current_id):
+                    raise ValidationError(
+                        "Only a manager can assign or reassign a case to someone."
+                    )
+                return coordinator
+
+        return CaseForm
 
     def save_model(self, request, obj, form, change):
         changed = set(form.changed_data)
@@ -196,7 +211,7 @@ class CaseAdmin(QueueMixin, PrivacyPagesMixin):
                     request=request,
                 )
             except PermissionDenied as refused:
-                self.message_user(request, str(refused), messages.ERROR)
+                raise Refused(str(refused)) from refused
         facts = sorted(changed & set(workspace.KEY_FACTS))
         if facts:
             workspace.case_key_facts_update(

@@ -139,8 +139,8 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
 
     def summary_history_view(self, request: AuthenticatedHttpRequest, object_id: str, key: str):
         case = self._case(request, object_id, change=False)
-        self._audit_view(request, object_id, "summary_history")
         section = access.staff_summary_section(case, key)
+        self._audit_view(request, object_id, "summary_history")
         changes = summary_selectors.section_changes(section)
         return self._page(
             request, case, "summary_history.html", f"History of {section.get_key_display()}",

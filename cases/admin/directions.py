@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from cases import access
+from cases.admin.base import HiddenIsNotFound
 from cases.admin.forms import MedicalDirectionForm
 from cases.models import MedicalDirection
 from cases.tasks import direction_checklist_refresh, enqueue_on_commit
 
 
 @admin.register(MedicalDirection)
-class MedicalDirectionAdmin(admin.ModelAdmin):
+class MedicalDirectionAdmin(HiddenIsNotFound, admin.ModelAdmin):
     # Essential records as checkboxes; a high-risk direction without a caution is refused
     # (MedicalDirection.clean).
     form = MedicalDirectionForm
