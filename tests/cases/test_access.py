@@ -83,7 +83,7 @@ def test_only_the_patient_side_manages_the_case():
 
 
 def test_a_coordinator_sees_their_own_and_unassigned_cases_a_manager_sees_all():
-    coordinator, other = StaffFactory(), StaffFactory()
+    coordinator, other = staff_in("coordinator"), staff_in("coordinator")
     own, _ = patient_case(assigned_coordinator=coordinator)
     unassigned, _ = patient_case()
     elsewhere, _ = patient_case(assigned_coordinator=other)
@@ -92,6 +92,9 @@ def test_a_coordinator_sees_their_own_and_unassigned_cases_a_manager_sees_all():
     assert set(access.staff_cases(coordinator)) == {own, unassigned}
     assert set(access.staff_cases(manager)) >= {own, unassigned, elsewhere}
     assert not access.staff_cases(AnonymousUser()).exists()
+    # Staff who may not read cases at all (translators, or no group yet) see none.
+    assert not access.staff_cases(staff_in("translator")).exists()
+    assert not access.staff_cases(StaffFactory()).exists()
 
 
 def test_a_coordinator_may_take_an_unassigned_case_but_not_give_one_away():
