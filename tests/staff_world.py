@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 
+from cases.casefile.pages import page_name
+from cases.domain.workflow import Status
 from cases.models import (
     AuditEvent,
     Case,
@@ -22,6 +24,7 @@ from cases.models import (
     RecordCategory,
     SummarySection,
 )
+from cases.models.case import status_change_allowed
 from cases.services import audit_log
 from tests.factories import CaseFactory, patient_case, staff_in
 from tests.records_support import jpeg_bytes, pdf_bytes
@@ -66,7 +69,10 @@ class World:
 ROLES = ["coordinator-with-access", "coordinator-without-access", "translator", "manager"]
 
 
-def build_world() -> World:
+def build_world(status: str = Status.DRAFTING) -> World:
+    """The case is being drafted unless told otherwise: the state of the original finding
+    (another coordinator's case in drafting, its summary history readable and writable),
+    and one in which translators work on it."""
     mine = staff_in("coordinator", username="coord-mine")
     other = staff_in("coordinator", username="coord-other")
     translator = staff_in("translator", username="translator")
@@ -77,6 +83,9 @@ def build_world() -> World:
         diagnosis=f"{SECRET} metastatic melanoma",
         nhs_number=NHS_NUMBER,
     )
+    case.status = status
+    with status_change_allowed():  # test set-up: the case as the workflow left it
+        case.save(update_fields=["status"])
     # The other coordinator has work of their own, so "no access" is about this case only.
     CaseFactory(assigned_coordinator=other)
     section = SummarySection.objects.create(
@@ -106,7 +115,10 @@ def build_world() -> World:
         version=1,
         state=CaseFile.State.READY,
         file=ContentFile(pdf_bytes(marker="case file"), name="case-file.pdf"),
+        preview_pages=1,
     )
+    # Its page viewer's first page, so the page image URL has something to answer with.
+    case_file.file.storage.save(page_name(case_file, 1), ContentFile(jpeg_bytes()))
     InternalNote.objects.create(case=case, author=mine, text=f"Note: {SECRET}")
     notification = Notification.objects.create(
         case=case, kind=Notification.Kind.STATUS_CHANGED, to_email=PATIENT_EMAIL

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from cases import access
+from cases.admin.base import HiddenIsNotFound
 from cases.models import MedicalTerm
 
 
 @admin.register(MedicalTerm)
-class MedicalTermAdmin(admin.ModelAdmin):
+class MedicalTermAdmin(HiddenIsNotFound, admin.ModelAdmin):
     list_display = ["en", "zh", "note", "updated_by", "updated_at"]
     search_fields = ["en", "zh"]
     fields = ["en", "zh", "note"]

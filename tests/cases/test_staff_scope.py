@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from cases.domain.workflow import Status
 from cases.models import AuditEvent
 from tests.staff_world import SECRET, build_world
 
@@ -155,12 +156,11 @@ def test_a_coordinator_without_access_cannot_download_records_or_case_files(worl
     assert not AuditEvent.objects.filter(case=world.case, actor=world.other).exists()
 
 
-def test_a_translator_cannot_open_case_pages_records_or_case_files(world, staff_login):
+def test_a_translator_never_opens_case_pages_case_files_notifications_or_audit(world, staff_login):
     client = staff_login(world.translator)
     base = f"/admin/cases/case/{world.case.pk}"
     for url in (
         f"{base}/change/",
-        f"{base}/records/{world.record.public_id}/file/",
         f"{base}/case-files/{world.case_file.public_id}/",
         "/admin/cases/notification/",
         "/admin/cases/auditevent/",
@@ -169,6 +169,59 @@ def test_a_translator_cannot_open_case_pages_records_or_case_files(world, staff_
         assert response.status_code in {403, 404}, url
         assert not world.leaked_in(response.text), url
     assert not AuditEvent.objects.filter(case=world.case, actor=world.translator).exists()
+
+
+def test_a_translator_reads_the_records_and_summary_of_a_case_being_drafted_audited(
+    world, staff_login
+):
+    client = staff_login(world.translator)
+    base = f"/admin/cases/case/{world.case.pk}"
+    record = client.get(f"{base}/records/{world.record.public_id}/file/")
+    assert record.status_code == 200
+    b"".join(record.streaming_content)
+    assert client.get(f"{base}/summary/").status_code == 200
+    assert client.get(_version_url(world)).status_code == 200
+    actions = set(
+        AuditEvent.objects.filter(case=world.case, actor=world.translator).values_list(
+            "action", flat=True
+        )
+    )
+    assert {AuditEvent.Action.RECORD_DOWNLOADED, AuditEvent.Action.CASE_VIEWED} <= actions
+
+
+def test_a_translator_reads_nothing_of_a_case_outside_drafting_and_review(staff_login):
+    world = build_world(Status.TRIAGE)
+    client = staff_login(world.translator)
+    base = f"/admin/cases/case/{world.case.pk}"
+    for url in (
+        f"{base}/records/{world.record.public_id}/file/",
+        f"{base}/summary/",
+        _history_url(world),
+        _version_url(world),
+        f"/admin/cases/summarysection/{world.section.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code in {403, 404}, url
+        assert not world.leaked_in(response.text), url
+    assert not AuditEvent.objects.filter(case=world.case, actor=world.translator).exists()
+
+
+def test_a_coordinator_without_assignment_reads_a_case_in_review_but_cannot_revert(
+    staff_login,
+):
+    # The second person of the four-eyes release opens the case; restoring stays refused.
+    world = build_world(Status.REVIEW)
+    client = staff_login(world.other)
+    assert client.get(f"/admin/cases/case/{world.case.pk}/change/").status_code == 200
+    assert client.get(_version_url(world)).status_code == 200
+    response = client.post(
+        _version_url(world),
+        {"text_en": "overwritten", "state_en": "draft", "text_zh": "", "state_zh": "draft",
+         "base_version": world.section.version},
+    )  # fmt: skip
+    assert response.status_code == 403
+    world.section.refresh_from_db()
+    assert SECRET in world.section.text_en
 
 
 # --- A refusal is an error, never "changed successfully" -----------------------------------
