@@ -102,7 +102,7 @@ def test_a_translator_cannot_open_summary_sections_of_a_case_not_being_translate
 
     assert drafting.reference in listing.text
     assert case.reference not in listing.text
-    assert opened.status_code == 302  # the admin's "doesn't exist": not told it is there
-    assert changed.status_code == 302
+    assert opened.status_code == 404  # as for a row that does not exist: not told it is there
+    assert changed.status_code == 404
     section.refresh_from_db()
     assert section.text_zh == ""
