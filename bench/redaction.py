@@ -29,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cases.redaction import pages, proposals, verify
+from cases.casefile import verification as verify
+from cases.records.redaction import pages, proposals
 from tests import redaction_support as support
 
 Box = tuple[int, int, int, int]

@@ -34,9 +34,11 @@ from cases.models import (
     MedicalDirection,
     Membership,
     Notification,
+    PartnerCopy,
     Record,
     RecordQuerySet,
     RecordRequest,
+    RedactionPage,
     ResumableUpload,
     SummarySection,
 )
@@ -521,6 +523,26 @@ def staff_case_file(case: Case, public_id: UUID | str | None) -> CaseFile:
     if case_file is None:
         raise Http404("No such case file")
     return case_file
+
+
+def staff_partner_copy(case: Case, public_id: UUID | str) -> PartnerCopy:
+    """The partner copy of a record of a case already reached through ``staff_cases``."""
+    copy = PartnerCopy.objects.filter(record__case=case, record__public_id=public_id).first()
+    if copy is None:
+        raise Http404("No partner copy for this record yet")
+    return copy
+
+
+def staff_redaction_page(copy: PartnerCopy, number: int) -> RedactionPage:
+    page = copy.pages.filter(number=number).first()
+    if page is None:
+        raise Http404("No such page")
+    return page
+
+
+def can_review_redaction(user: Person) -> bool:
+    """Reviewing and approving boxes decides what a partner sees of a record."""
+    return _may(user, "cases.change_record")
 
 
 def can_view_summary(user: Person) -> bool:

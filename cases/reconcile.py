@@ -20,10 +20,17 @@ from django.utils import timezone
 
 from cases.casefile.build import MAX_RENDER_ATTEMPTS
 from cases.casefile.services import case_file_give_up
-from cases.models import CaseFile, DataExport, Notification, Record
+from cases.models import CaseFile, DataExport, Notification, PartnerCopy, Record
 from cases.privacy.export import MAX_EXPORT_ATTEMPTS, data_export_give_up
 from cases.records.processing import MAX_CHECK_ATTEMPTS, record_give_up
-from cases.tasks import build_data_export, generate_case_file, notification_send, record_check
+from cases.records.redaction.services import partner_copy_give_up
+from cases.tasks import (
+    build_data_export,
+    generate_case_file,
+    notification_send,
+    record_check,
+    redact_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +71,7 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
         _case_files(now, counts)
         _notifications(now, counts)
         _data_exports(now, counts)
+        _partner_copies(now, counts)
     except BrokerDown as error:
         logger.warning("reconciler stopped: broker unavailable", extra={"error": str(error)})
     if counts["requeued"] or counts["gave_up"]:
@@ -128,4 +136,26 @@ def _data_exports(now: datetime, counts: dict[str, int]) -> None:
             continue
         DataExport.objects.filter(pk=pk).update(queued_at=now)
         _enqueue(build_data_export, pk)
+        counts["requeued"] += 1
+
+
+MAX_REDACT_ATTEMPTS = 5
+
+
+def _partner_copies(now: datetime, counts: dict[str, int]) -> None:
+    waiting = Q(state=PartnerCopy.State.QUEUED, queued_at__lt=now - STUCK_WAITING)
+    for pk, attempts, state, done in _stuck(
+        PartnerCopy.objects.all(), now, waiting, PartnerCopy.State.WORKING
+    ).values_list("pk", "attempts", "state", "pages_done"):
+        if attempts >= MAX_REDACT_ATTEMPTS:
+            partner_copy_give_up(partner_copy_id=pk)
+            counts["gave_up"] += 1
+            continue
+        PartnerCopy.objects.filter(pk=pk).update(queued_at=now)
+        # A working copy goes on from the page after the last one it finished.
+        first = done + 1 if state == PartnerCopy.State.WORKING and done else 1
+        try:
+            redact_record.delay(pk, first)
+        except Exception as error:
+            raise BrokerDown(type(error).__name__) from error
         counts["requeued"] += 1

@@ -186,3 +186,28 @@ def apply_retention() -> None:
     from cases.privacy.retention import retention_apply
 
     retention_apply()
+
+
+@shared_task(
+    bind=True,
+    max_retries=5,
+    acks_late=True,
+    autoretry_for=INFRASTRUCTURE_ERRORS,
+    retry_backoff=10,
+    retry_jitter=True,
+)
+def redact_record(self: Task, partner_copy_id: int, first_page: int = 1) -> None:
+    """Propose identifier boxes for a batch of a record's pages (``redact`` queue).
+
+    A long PDF is done in batches, each its own task, so no task comes near the time
+    limit and progress is stored after every page; running a batch twice is harmless.
+    """
+    from cases.records.redaction.services import RedactionInterrupted, partner_copy_propose
+
+    try:
+        following = partner_copy_propose(partner_copy_id=partner_copy_id, first_page=first_page)
+    except RedactionInterrupted as fault:
+        countdown = min(600, 10 * 2**self.request.retries) + random.uniform(0, 5)  # noqa: S311
+        raise self.retry(exc=fault, countdown=countdown) from fault
+    if following:
+        redact_record.delay(partner_copy_id, following)

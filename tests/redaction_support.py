@@ -17,8 +17,8 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFilter
 
-from cases.redaction import pages
-from cases.redaction.identifiers import Identity, join_words
+from cases.domain.identifiers import Identity, join_words
+from cases.records.redaction import pages
 
 IDENTITY = Identity(
     names=("Mark Hope", "Susan Hope-Williams"),
@@ -271,3 +271,21 @@ def handwriting(output: Path) -> Path:
             x = points[-1][0] + rng.randint(20, 50)
     image.save(output)
     return output
+
+
+def approve_all(case, by=None) -> None:
+    """Propose and accept the boxes of every record a partner file includes, as an operator."""
+    from cases.records.redaction.selectors import partner_records
+    from cases.records.redaction.services import (
+        partner_copy_approve,
+        partner_copy_prepare,
+        partner_copy_propose,
+    )
+
+    for record in partner_records(case):
+        copy = partner_copy_prepare(record=record)
+        following: int | None = 1
+        while following:
+            following = partner_copy_propose(partner_copy_id=copy.pk, first_page=following)
+        copy.refresh_from_db()
+        partner_copy_approve(partner_copy=copy, by=by, accept_proposals=True)

@@ -132,6 +132,15 @@ class CaseAdmin(HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPage
                 ]
             },
         ),
+        (
+            "More identifiers for redaction",
+            {
+                "description": "Redaction boxes these on record pages and flags them in the "
+                "partner file's text, as well as the names, date of birth, NHS number, phone, "
+                "e-mail and provider above. Never printed in a partner file.",
+                "fields": ["patient_name_zh", "postcode", "address", "other_identifiers"],
+            },
+        ),
         ("Audit trail (latest 30)", {"classes": ["collapse"], "fields": ["audit_trail"]}),
     ]
     inlines = [

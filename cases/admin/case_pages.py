@@ -16,12 +16,19 @@ from cases.admin.forms import (
     DirectionForm,
     RecordRequestForm,
 )
+from cases.admin.redaction import RedactionPagesMixin
 from cases.admin.status_pages import StatusPagesMixin
 from cases.admin.summary_editor import SummaryEditorMixin
 from cases.audit import audit_log
 from cases.casefile import services as casefile
 from cases.casefile.approval import approval_checks, case_file_approve
-from cases.casefile.identifiers import identifier_accept, identifier_scan
+from cases.casefile.identifiers import (
+    free_text_of,
+    identifier_accept,
+    identifier_fix,
+    identifier_scan,
+)
+from cases.casefile.partner import partner_file_problems
 from cases.models import AuditEvent, Case, CaseFile, Record
 from cases.records.selectors import case_checklist
 from cases.serving import private_file_response
@@ -29,7 +36,7 @@ from cases.summary import selectors as summary_selectors
 from medchina.http import AuthenticatedHttpRequest
 
 
-class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
+class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
     """The custom pages of ``CaseAdmin``; every one starts from ``access.staff_cases``."""
 
     def _audit_view(self, request, object_id: str, page: str) -> None:
@@ -63,6 +70,12 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
             view(self.summary_history_view, "summary_history", "summary/<str:key>/history/"),
             view(self.directions_view, "directions", "directions/"),
             view(self.outcome_view, "outcome", "outcome/"),
+            view(self.redaction_view, "redaction", "records/<uuid:public_id>/redaction/"),
+            view(
+                self.redaction_picture,
+                "redaction_picture",
+                "records/<uuid:public_id>/redaction/<int:number>.jpg",
+            ),
             view(self.record_view, "record", "records/<uuid:public_id>/<str:kind>/"),
             view(self.case_files_view, "case_files", "case-files/"),
             view(self.case_file_download, "case_file", "case-files/<uuid:public_id>/"),
@@ -219,8 +232,17 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
                         case=case,
                         text=request.POST.get("text", "")[:200],
                         kind=request.POST.get("kind", "")[:30],
+                        reason=request.POST.get("reason", "")[:500],
                         by=request.user,
                     )
+                elif action == "edit-text":
+                    identifier_fix(
+                        case=case,
+                        source=request.POST.get("source", ""),
+                        text=request.POST.get("text", ""),
+                        by=request.user,
+                    )
+                    self.message_user(request, "The text is saved.")
                 elif action == "approve":
                     target = access.staff_case_file(case, request.POST.get("case_file"))
                     case_file_approve(
@@ -254,7 +276,11 @@ class CasePagesMixin(StatusPagesMixin, SummaryEditorMixin, CaseFilePagesMixin):
             "case_files.html",
             "PDF case files",
             files=files,
-            hits=identifier_scan(case),
+            hits=[
+                {"hit": hit, "current": free_text_of(case, hit.source) if hit.source else ""}
+                for hit in identifier_scan(case)
+            ],
+            problems=partner_file_problems(case),
             sharing_consent=access.sharing_consent_active(case),
             newest_partner=newest_partner,
             checks=(

@@ -7,16 +7,17 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 
-from cases import access
 from cases.models import (
     CaseDirection,
     CaseEvent,
     Consent,
     InternalNote,
     Membership,
+    PartnerCopy,
     Record,
     RecordRequest,
 )
+from cases.records.redaction.selectors import partner_copy_of
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -97,16 +98,33 @@ class RecordInline(ReadOnlyInline):
         "rejection_reason",
         "uploaded_by",
         "download",
+        "redaction",
     )
-    # Only the "checked: no identifiers" box is editable.
-    fields = (*readonly_fields, "cleared_for_partner")
+    fields = readonly_fields
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Only the "checked: no identifiers" box is editable here.
-        return access.can_clear_records(request.user)
+    @admin.display(description="Partner copy")
+    def redaction(self, obj: Record) -> str:
+        copy = partner_copy_of(obj)
+        if obj.state != Record.State.READY or copy is None:
+            return "—"
+        url = reverse("admin:cases_case_redaction", args=[obj.case_id, obj.public_id])
+        if copy.state in {PartnerCopy.State.QUEUED, PartnerCopy.State.WORKING}:
+            label = f"Finding identifiers: page {copy.pages_done} of {copy.page_count or '?'}"
+        elif copy.is_current:
+            label = "Approved — view"
+        elif copy.state == PartnerCopy.State.FAILED:
+            label = f"Failed: {copy.last_error}"
+        else:
+            unread = (
+                f" ({copy.unreadable_pages} page(s) to read by eye)"
+                if copy.unreadable_pages
+                else ""
+            )
+            label = f"Review the boxes{unread}"
+        return format_html('<a href="{}">{}</a>', url, label)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("uploaded_by")
+        return super().get_queryset(request).select_related("uploaded_by", "partner_copy")
 
     # Not called "preview": the model's own ``Record.preview`` field would win the admin's
     # lookup and the thumbnail would never show.

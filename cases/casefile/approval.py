@@ -15,16 +15,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cases.access import sharing_consent_active
 from cases.audit import audit_log
 from cases.casefile.identifiers import identifier_scan
 from cases.models import (
     AuditEvent,
     CaseFile,
-    Record,
-    RecordCategory,
     SummarySection,
     TextState,
 )
+from cases.records.redaction.selectors import partner_records, records_awaiting_review
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -162,16 +162,50 @@ def _summary_unchanged(approval: Approval) -> str:
 
 @approval_check("records_or_reason", "At least one record, or a reason there are none")
 def _records_or_reason(approval: Approval) -> str:
-    included = (
-        Record.objects.filter(case_id=approval.case_file.case_id, cleared_for_partner=True)
-        .ready()
-        .exclude(category=RecordCategory.REVIEWER_OPINION)
-        .exists()
-    )
+    # The file holds the approved partner copies of the case's records; a file made
+    # before any record was ready has no record pages even if records came later.
+    included = bool(partner_records(approval.case_file.case)) and approval.case_file.page_count
     if not included and not approval.no_records_reason.strip():
         return (
-            "The partner file has no records checked for identifiers. Check a record, or "
+            "This partner file has no records in it. Add and approve the records first, or "
             "say why the file should go without records."
+        )
+    return ""
+
+
+@approval_check("sharing_consent", "The patient's consent to share is in force")
+def _sharing_consent(approval: Approval) -> str:
+    # Checked again here: consent may have been withdrawn after the file was made.
+    if not sharing_consent_active(approval.case_file.case):
+        return (
+            "The patient has not given consent to share a case file with China-side "
+            "reviewers (or has withdrawn it). Ask them to give it on their case page first."
+        )
+    return ""
+
+
+@approval_check("records_reviewed", "Every record's redaction reviewed and approved")
+def _records_reviewed(approval: Approval) -> str:
+    waiting = records_awaiting_review(approval.case_file.case)
+    if waiting:
+        return (
+            f"{len(waiting)} record(s) still need their redaction reviewed and approved "
+            "(or changed since it was); approve them, then regenerate."
+        )
+    return ""
+
+
+@approval_check("verified", "The finished file verified free of identifiers")
+def _verified(approval: Approval) -> str:
+    f = approval.case_file
+    if f.verified_at is None:
+        return "This partner file has not been verified; regenerate it."
+    if f.verification:
+        first = f.verification[0]
+        return (
+            f"The verification found {len(f.verification)} identifier(s) in this file, for "
+            f"example on page {first['page']}: {first['kind']} “{first['text']}”. Fix the "
+            "redaction or the text, then regenerate."
         )
     return ""
 

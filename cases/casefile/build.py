@@ -12,7 +12,8 @@ from django.core.files import File
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from cases.casefile.render import case_file_build
+from cases.casefile.partner import partner_file_verify
+from cases.casefile.render import PartnerFileRefused, case_file_build
 from cases.leases import lease_claim, lease_kept, lease_release
 from cases.models import CaseFile
 from cases.storage import STORAGE_ERRORS, scratch_dir
@@ -67,6 +68,13 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
                 built = case_file_build(
                     case_file.case, case_file.variant, output, case_file.version
                 )
+                if case_file.variant == CaseFile.Variant.PARTNER:
+                    # The second, independent look: the whole PDF, its text and an OCR of
+                    # every page's picture. Under the lease: it takes a second or two a page.
+                    case_file.verification = partner_file_verify(case_file, output)
+                    case_file.verified_at = timezone.now()
+        except PartnerFileRefused as refused:
+            return case_file_fail(case_file, f"The partner file was not made: {refused}")
         except STORAGE_ERRORS as error:
             _back_to_queue(case_file_id, error)
             raise TransientFailure(str(error)) from error

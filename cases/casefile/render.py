@@ -27,12 +27,20 @@ from PIL import Image
 from weasyprint import HTML
 
 from cases.casefile.fetcher import SafeFetcher
+from cases.casefile.partner import partner_file_problems, partner_view
 from cases.domain import glossary
 from cases.domain.validators import age_in_years
 from cases.models import Case, CaseFile, RecordCategory
+from cases.records.redaction.selectors import partner_copy_of, partner_records
 from cases.storage import STORAGE_ERRORS, local_copy
 
 MAX_TOTAL_PAGES = 3000
+
+
+class PartnerFileRefused(Exception):
+    """The partner file may not be made now; the message says why in plain English."""
+
+
 MAX_RECORD_PAGES = 2000
 IMAGE_MAX_SIDE = 1600
 # A record that cannot be read is left out with a reason; the rest of the file is made.
@@ -70,8 +78,11 @@ def _context(
     partner = variant == CaseFile.Variant.PARTNER
     sections = sorted(case.summary_sections.all(), key=lambda s: s.order)
     timeline = case.records.timeline().order_by("document_date", "created_at")
+    if partner:
+        timeline = timeline.exclude(category=RecordCategory.REVIEWER_OPINION)
     return {
-        "case": case,
+        # The partner file's template never receives the case: only its pseudonymised view.
+        "case": partner_view(case) if partner else case,
         "partner": partner,
         "variant_label": "Partner — pseudonymised"
         if partner
@@ -159,11 +170,18 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
 
 def _build(case: Case, variant: str, output: Path, version: int, copies: ExitStack) -> Built:
     partner = variant == CaseFile.Variant.PARTNER
-    # Document-date order, undated last: the same numbers on stamps, index and bookmarks.
-    ready = case.records.ready().order_by(F("document_date").asc(nulls_last=True), "created_at")
     if partner:
-        ready = ready.exclude(category=RecordCategory.REVIEWER_OPINION)
-    records = list(ready)
+        # Checked again now: consent may have been withdrawn, text edited or a record
+        # changed since the file was asked for.
+        problems = partner_file_problems(case)
+        if problems:
+            raise PartnerFileRefused(" ".join(problems))
+        records = partner_records(case)
+    else:
+        # Document-date order, undated last: the same numbers on stamps, index and bookmarks.
+        records = list(
+            case.records.ready().order_by(F("document_date").asc(nulls_last=True), "created_at")
+        )
     images: dict[str, bytes] = {}
     entries: list[dict] = []
     pdf_sources: list[tuple[dict, Path, date | None]] = []
@@ -180,16 +198,25 @@ def _build(case: Case, variant: str, output: Path, version: int, copies: ExitSta
             "reason": "",
             "image": "",
         }
-        if partner and not record.cleared_for_partner:
-            entry.update(
-                included=False,
-                reason="withheld from the partner file until a coordinator has checked it "
-                "for identifiers",
-            )
-            entries.append(entry)
-            continue
         try:
-            if record.derivative_type == "application/pdf":
+            if partner:
+                # Only the approved, image-only partner copy: every kind of record is a
+                # PDF of burned page pictures by now.
+                copy = partner_copy_of(record)
+                if copy is None or not copy.is_current:
+                    raise PartnerFileRefused("a record's partner copy is no longer approved")
+                path = copies.enter_context(local_copy(copy.file, suffix=".pdf"))
+                with pikepdf.open(path) as probe:
+                    pages = len(probe.pages)
+                if pages > budget:
+                    raise ValueError(
+                        f"it has {pages} pages, more than a case file can hold "
+                        f"({budget} left); send it separately"
+                    )
+                entry["pages"] = pages
+                budget -= pages
+                pdf_sources.append((entry, path, record.document_date))
+            elif record.derivative_type == "application/pdf":
                 path = copies.enter_context(local_copy(record.derivative, suffix=".pdf"))
                 with pikepdf.open(path) as probe:
                     pages = len(probe.pages)

@@ -12,9 +12,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.access import sharing_consent_active
 from cases.audit import audit_log
-from cases.casefile.identifiers import identifier_scan
+from cases.casefile.partner import partner_file_problems
 from cases.leases import LEASE
 from cases.models import AuditEvent, Case, CaseFile
 from cases.tasks import enqueue_on_commit, generate_case_file
@@ -30,18 +29,9 @@ def case_file_request(*, case: Case, variant: str, by: User, regenerate: bool = 
     ``regenerate`` makes a new version even when a ready one exists.
     """
     if variant == CaseFile.Variant.PARTNER:
-        if not sharing_consent_active(case):
-            raise CaseFileRefused(
-                "The patient has not given consent to share a case file with China-side "
-                "reviewers. Ask them to give it on their case page first."
-            )
-        unresolved = identifier_scan(case)
-        if unresolved:
-            raise CaseFileRefused(
-                f"The summary still has {len(unresolved)} possible identifier(s) (for "
-                f"example a {unresolved[0].kind} in {unresolved[0].section}). Remove them "
-                "from the text or mark them as acceptable first."
-            )
+        problems = partner_file_problems(case)
+        if problems:
+            raise CaseFileRefused(" ".join(problems))
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         latest = case.case_files.filter(variant=variant).order_by("-version").first()

@@ -21,6 +21,7 @@ from cases.models.direction import CaseDirection, CaseOutcome, MedicalDirection
 from cases.models.message import Message, MessageRead
 from cases.models.privacy import DataExport, ErasureRequest, _export_path
 from cases.models.record import Record, RecordQuerySet, ResumableUpload, _record_path
+from cases.models.redaction import PartnerCopy, RedactionPage
 from cases.models.summary import SummarySection
 from cases.models.translation import MedicalTerm, TranslationUnit
 
@@ -52,10 +53,12 @@ __all__ = [
     "Message",
     "MessageRead",
     "Notification",
+    "PartnerCopy",
     "Record",
     "RecordCategory",
     "RecordQuerySet",
     "RecordRequest",
+    "RedactionPage",
     "ResumableUpload",
     "StatusChangeRefused",
     "SummarySection",

@@ -72,6 +72,9 @@ class AuditEvent(models.Model):
         ERASURE_REQUESTED = "erasure.requested", "Erasure requested"
         ERASURE_CANCELLED = "erasure.cancelled", "Erasure request cancelled"
         CASE_ERASED = "case.erased", "Case erased"
+        REDACTION_REVIEWED = "redaction.reviewed", "Redaction boxes changed"
+        REDACTION_APPROVED = "redaction.approved", "Partner copy of a record approved"
+        CASE_FILE_VERIFIED = "case_file.verified", "Partner case file verified"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # The trail outlives what it names: deleting a user or a case leaves their id (the

@@ -101,6 +101,18 @@ class Case(models.Model):
     patient_date_of_birth = models.DateField()
     nhs_number = models.CharField(max_length=10, blank=True)
     current_provider = models.CharField("current hospital, trust or provider", max_length=200)
+    # More of who the patient is, only so that redaction can find it on record pages and in
+    # free text; never printed in a partner file.
+    patient_name_zh = models.CharField(
+        "patient's name in Chinese characters", max_length=100, blank=True
+    )
+    postcode = models.CharField(max_length=10, blank=True)
+    address = models.TextField("home address", blank=True)
+    other_identifiers = models.TextField(
+        blank=True,
+        help_text="Other names, clinicians, hospitals or numbers that identify the patient, "
+        "one per line. Redaction looks for these too.",
+    )
 
     # Key facts printed at the top of the case file; from the enquiry or the coordinator.
     sex = models.CharField(max_length=20, choices=Sex.choices, blank=True)

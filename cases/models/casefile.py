@@ -65,6 +65,10 @@ class CaseFile(models.Model):
     )
     # Page images for the in-browser viewer, rendered by the worker after the PDF.
     preview_pages = models.PositiveIntegerField(default=0)
+    # The independent check of a rendered partner file: every page's text and an OCR of
+    # every page's picture, against the case's identifiers. Any finding blocks approval.
+    verification = models.JSONField(default=list, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(
         null=True, blank=True, help_text="When the patient may download it (internal only)."
     )
@@ -92,6 +96,7 @@ class IdentifierResolution(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identifier_resolutions")
     text = models.CharField(max_length=200)
     kind = models.CharField(max_length=30)
+    reason = models.TextField(blank=True)
     resolved_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     resolved_at = models.DateTimeField(default=timezone.now)
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 
-from cases.domain.identifiers import identifiers_in, name_parts
+from cases.domain.identifiers import find
 from cases.models import Case, MedicalTerm, TranslationUnit
+from cases.records.redaction.selectors import case_identity
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -52,8 +53,8 @@ class Suggestion:
 
 
 def _identifying(case: Case, sentence: str) -> bool:
-    names = name_parts([case.patient_name, case.contact_name])
-    return bool(identifiers_in(sentence, names=names, date_of_birth=case.patient_date_of_birth))
+    # The same detector as the partner file: a sentence naming anyone is never remembered.
+    return bool(find(sentence, case_identity(case)))
 
 
 def memory_learn(*, case: Case, text_en: str, text_zh: str, by: User) -> int:

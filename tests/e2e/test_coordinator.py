@@ -23,6 +23,9 @@ def test_a_coordinators_day(browser, live_server):
     device = TOTPDevice.objects.get(user__username="coordinator")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     page = context.new_page()
+    # Tasks run eagerly in tests: the partner file is made and verified (OCR of every page)
+    # inside the request.
+    page.set_default_navigation_timeout(300_000)
 
     page.goto("/admin/")
     page.get_by_label("Username").fill("coordinator")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.access import sharing_consent_active
-from cases.casefile.identifiers import identifier_scan
+from cases.casefile.partner import partner_file_problems
 from cases.casefile.render import case_file_build
+from cases.casefile.verification import verify_pdf
 from cases.domain import reference
 from cases.models import Case, CaseFile
+from cases.records.redaction.selectors import case_identity
 
 
 class Command(BaseCommand):
@@ -28,14 +29,9 @@ class Command(BaseCommand):
         if case is None:
             raise CommandError(f"No case with the reference {ref!r}.")
         if variant == CaseFile.Variant.PARTNER:
-            if not sharing_consent_active(case):
-                raise CommandError("Refused: the patient has not given consent to sharing.")
-            hits = identifier_scan(case)
-            if hits:
-                raise CommandError(
-                    f"Refused: {len(hits)} possible identifier(s) in the summary, e.g. a "
-                    f"{hits[0].kind} in {hits[0].section}. Resolve them in the admin first."
-                )
+            problems = partner_file_problems(case)
+            if problems:
+                raise CommandError("Refused: " + " ".join(problems))
         output = output or Path.cwd() / f"{case.reference}-{variant}.pdf"
         started = time.monotonic()
         built = case_file_build(case, variant, output.resolve())
@@ -43,3 +39,11 @@ class Command(BaseCommand):
         self.stdout.write(f"{output.resolve()}  {built.page_count} pages  {seconds:.2f} s")
         for item in built.excluded:
             self.stdout.write(f"  not included: record {item['number']}: {item['reason']}")
+        if variant == CaseFile.Variant.PARTNER:
+            # The same independent check the worker runs before a partner file may be approved.
+            findings = verify_pdf(output.resolve(), case_identity(case))
+            if findings:
+                for finding in findings:
+                    self.stderr.write(f"  IDENTIFIER FOUND: {finding}")
+                raise CommandError(f"Verification found {len(findings)} identifier(s).")
+            self.stdout.write("  verified: no identifiers found in the text or the pictures")

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +24,10 @@ from cases import services
 from cases.domain.consents import Authority, ConsentKind
 from cases.domain.enquiry import Enquiry
 from cases.domain.workflow import Status
-from cases.models import Case, Goal, MedicalArea
+from cases.models import Case, Goal, MedicalArea, RecordCategory
+from cases.records import services as records_services
+from cases.records.processing import record_process
+from cases.records.redaction import services as redaction
 from cases.transitions import case_transition
 
 COORDINATOR = "coordinator"
@@ -47,6 +51,9 @@ DEMO_CASES = [
         "goal": Goal.TREATMENT,
         "path": [Status.TRIAGE, Status.AWAITING_RECORDS],
         "days_ago": 9,
+        # Her clinic letter is on file, redacted and approved, and she agreed to sharing:
+        # the partner file shows what a partner sees of a record.
+        "letters": True,
     },
     {
         "email": "wei.chen@example.org",
@@ -97,7 +104,9 @@ class Command(BaseCommand):
             for spec in DEMO_CASES:
                 if Case.objects.filter(contact_email=spec["email"]).exists():
                     continue
-                self._create_case(spec, coordinator)
+                case = self._create_case(spec, coordinator)
+                if spec.get("letters"):
+                    self._add_redacted_letter(case, spec, coordinator)
                 made += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made} new demo cases)."))
         self.stdout.write(
@@ -117,6 +126,48 @@ class Command(BaseCommand):
             f"Patient sign-in: {settings.SITE_URL}/sign-in/ with "
             f"{DEMO_CASES[0]['email']}; the link is printed in the worker's console."
         )
+
+    def _add_redacted_letter(self, case: Case, spec: dict, coordinator) -> None:
+        """A typed clinic letter full of her identifiers, redacted and approved."""
+        from weasyprint import HTML
+
+        case.postcode = "LS1 4AP"
+        case.address = "14 Quarry Hill Road, Leeds"
+        case.other_identifiers = "Dr Priya Shah"
+        case.save(update_fields=["postcode", "address", "other_identifiers"])
+        name, born = spec["patient_name"], spec["born"]
+        html = f"""<html><body style="font-family: DejaVu Sans; font-size: 11pt">
+          <p><b>Demo NHS Foundation Trust</b> · Oncology Outpatients</p>
+          <p>Patient: {name}<br>Date of birth: {born:%d.%m.%Y}<br>
+          NHS number: 943 476 5919<br>Address: 14 Quarry Hill Road, Leeds LS1 4AP<br>
+          Telephone: +44 7700 900123</p>
+          <p>Dear Dr Okafor,</p>
+          <p>I saw Mrs {name.split()[-1]} today. Stage III colorectal cancer with liver
+          lesions on the last CT; six cycles of FOLFOX completed. We discussed liver
+          resection after restaging.</p><p>Yours sincerely,<br>Dr Priya Shah</p>
+          </body></html>"""
+        letter = HTML(string=html).write_pdf()
+        added = records_services.record_add(
+            case=case,
+            file=ContentFile(letter, name="clinic-letter.pdf"),
+            category=RecordCategory.DIAGNOSIS_LETTER,
+            document_date=date.today() - timedelta(days=40),
+            description="Oncology clinic letter",
+            run_checks=False,
+        )
+        record = added.record
+        assert record is not None, added.error  # our own letter: never refused
+        record_process(record_id=record.pk)
+        copy = redaction.partner_copy_prepare(record=record)
+        following: int | None = 1
+        while following:
+            following = redaction.partner_copy_propose(
+                partner_copy_id=copy.pk, first_page=following
+            )
+        copy.refresh_from_db()
+        redaction.partner_copy_approve(partner_copy=copy, by=coordinator, accept_proposals=True)
+        patient = case.memberships.get(role="patient").user
+        services.consent_give(case=case, kind=ConsentKind.SHARING, user=patient)
 
     def _staff(self, username: str, group: str, password: str):
         User = get_user_model()

@@ -16,7 +16,7 @@ from cases.access import sharing_consent_active
 from cases.casefile.build import case_file_generate
 from cases.casefile.fetcher import SafeFetcher
 from cases.casefile.identifiers import identifier_accept, identifier_scan
-from cases.casefile.render import case_file_build
+from cases.casefile.render import PartnerFileRefused, case_file_build
 from cases.casefile.services import CaseFileRefused, case_file_release, case_file_request
 from cases.domain.consents import ConsentKind
 from cases.models import AuditEvent, CaseDirection, CaseFile, MedicalDirection, SummarySection
@@ -25,6 +25,7 @@ from cases.records.services import record_add
 from cases.summary.services import SectionEdit, summary_draft, summary_section_save
 from tests.factories import StaffFactory, patient_case, staff_in
 from tests.records_support import pdf_bytes
+from tests.redaction_support import approve_all
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,10 @@ def test_the_internal_file_has_everything_and_the_partner_file_no_identifiers(tm
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
     assert identifier_scan(case) == []
     partner = tmp_path / "partner.pdf"
+    # Record contents stay out until a coordinator has approved their redaction.
+    with pytest.raises(PartnerFileRefused, match="2 record"):
+        case_file_build(case, "partner", partner)
+    approve_all(case)
     built = case_file_build(case, "partner", partner)
     text = _text(partner)
     for identifier in IDENTIFIERS:
@@ -122,12 +127,8 @@ def test_the_internal_file_has_everything_and_the_partner_file_no_identifiers(tm
     flat = " ".join(text.split())
     assert "Whether this is possible depends on the diagnosis" in flat  # caution carried over
     assert f"Page {built.page_count} of {built.page_count}" in text
-    # Record contents stay out until a coordinator has checked them for identifiers.
-    assert "withheld from the partner" in text  # (the index's columns wrap the rest)
-    assert "Record 1 of 2 · page" not in text
-    case.records.update(cleared_for_partner=True)
-    case_file_build(case, "partner", partner)
-    assert "Record 1 of 2 · page 1/2" in _text(partner)
+    # The records' pages are pictures only: their stamp is the one text on them.
+    assert "Record 1 of 2 · page 1/2" in text
 
 
 def test_chinese_is_drawn_with_an_embedded_cjk_font(tmp_path):
@@ -185,7 +186,7 @@ def test_identifiers_in_the_summary_must_be_resolved_first(tmp_path):
     with pytest.raises(CaseFileRefused, match="possible identifier"):
         case_file_request(case=case, variant="partner", by=coordinator)
     for hit in identifier_scan(case):
-        identifier_accept(case=case, text=hit.text, kind=hit.kind, by=coordinator)
+        identifier_accept(case=case, text=hit.text, kind=hit.kind, by=coordinator, reason="test")
     assert identifier_scan(case) == []
 
 
@@ -328,7 +329,7 @@ def test_build_case_file_prints_path_pages_and_time(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert str(output) in printed and " pages " in printed and printed.strip().endswith(" s")
-    with pytest.raises(CommandError, match="consent to sharing"):
+    with pytest.raises(CommandError, match="consent to share"):
         call_command("build_case_file", case.reference, "--variant", "partner")
 
 

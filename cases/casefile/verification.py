@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from cases.redaction import identifiers, pages
-from cases.redaction.identifiers import Identity
+from cases.domain import identifiers
+from cases.domain.identifiers import Identity
+from cases.records.redaction import pages
 
 VERIFY_DPI = 150
 # Generic kinds that block release whoever they belong to. A clinician's or hospital's name

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from cases.redaction import pages, partner_copy
-from cases.redaction.identifiers import Identity, Word, find_in_words
+from cases.domain.identifiers import Identity, Word, find_in_words
+from cases.records.redaction import pages, partner_copy
 
 
 @dataclass

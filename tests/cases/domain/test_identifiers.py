@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cases.redaction.identifiers import Identity, Word, find, find_in_words, nhs_number_valid
+from cases.domain.identifiers import Identity, Word, find, find_in_words, nhs_number_valid
 
 HOPE = Identity(
     names=("Mark Hope", "Anne-Marie O'Neill", "王小明"),

@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-from cases.redaction import dicom, pages, proposals, verify
+from cases.casefile import verification as verify
+from cases.records.redaction import dicom, pages, proposals
 from tests import redaction_support as support
 
 IDENTITY = support.IDENTITY

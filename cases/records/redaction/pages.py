@@ -24,7 +24,7 @@ import pypdfium2.raw as pdfium_c
 import pytesseract
 from PIL import Image, ImageFilter, ImageOps
 
-from cases.redaction.identifiers import Word
+from cases.domain.identifiers import Word
 
 PDF_DPI = 200
 # About 170 dpi across a letter that fills a phone photo: OCR still reads it, in < 3 s a page.
