@@ -20,9 +20,11 @@ from cases.models import CaseFile, PartnerCopy, RecordCategory
 from cases.records.processing import record_process
 from cases.records.redaction.selectors import case_identity
 from cases.records.services import record_add
+from cases.storage import local_copy
 from tests import redaction_support as support
 from tests.cases.records.test_redaction_pages import dicom_with_burned_in_text
-from tests.factories import patient_case
+from tests.e2e.test_two_coordinators import _signed_in as signed_in_as
+from tests.factories import patient_case, staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,17 +137,24 @@ def test_a_coordinator_redacts_three_records_and_releases_a_verified_partner_fil
     page.goto(f"/admin/cases/case/{case.pk}/case-files/")
     page.get_by_role("button", name="Generate partner file").click()
     expect(page.get_by_text("Verified: no identifiers found")).to_be_visible(timeout=120_000)
-    page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_text("Approved by coordinator")).to_be_visible()
     assert violations == []
+    context.close()
+
+    # Release is a two-person decision: a second coordinator approves what the first made.
+    second = staff_in("coordinator", username="second", first_name="Sam")
+    spage = signed_in_as(browser, live_server, second)
+    spage.goto(f"/admin/cases/case/{case.pk}/case-files/")
+    expect(spage.get_by_text("Verified: no identifiers found")).to_be_visible()
+    spage.get_by_role("button", name="Approve partner file v1").click()
+    expect(spage.get_by_text("Approved by second on")).to_be_visible()
+    spage.context.close()
 
     partner = CaseFile.objects.get(case=case, variant="partner")
-    assert partner.approved_at and partner.page_count
-    path = Path(partner.file.path)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
-    assert "Record 3 of 3" in text
-    for identifier in ("Hope", "9434765919", "943 476 5919", "LS1 4AP", "07700", "Shah"):
-        assert identifier not in text, identifier
-    # The independent check again, text and OCR of every page, outside the application.
-    assert verify_pdf(path, case_identity(case)) == []
-    context.close()
+    assert partner.approved_at and partner.page_count and partner.approved_by == second
+    with local_copy(partner.file, suffix=".pdf") as path:
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        assert "Record 3 of 3" in text
+        for identifier in ("Hope", "9434765919", "943 476 5919", "LS1 4AP", "07700", "Shah"):
+            assert identifier not in text, identifier
+        # The independent check again, text and OCR of every page, outside the application.
+        assert verify_pdf(path, case_identity(case)) == []

@@ -23,6 +23,7 @@ from cases.records import processing
 from cases.records import services as records
 from tests.factories import patient_case, staff_in
 from tests.records_support import pdf_bytes
+from tests.redaction_support import approve_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,9 +81,8 @@ def test_two_coordinators_release_a_case_and_record_the_outcome(browser, live_se
         run_checks=False,
     ).record
     processing.record_process(record_id=record.pk)
-    record.refresh_from_db()
-    record.cleared_for_partner = True
-    record.save(update_fields=["cleared_for_partner"])
+    # Its redaction proposed and accepted as the operator command does it.
+    approve_all(record.case, by=bob)
     summary_url = f"/admin/cases/case/{case.pk}/summary/"
     change_url = f"/admin/cases/case/{case.pk}/change/"
     files_url = f"/admin/cases/case/{case.pk}/case-files/"

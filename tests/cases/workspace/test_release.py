@@ -10,7 +10,15 @@ from cases import services, transitions
 from cases.casefile import approval
 from cases.domain.consents import ConsentKind
 from cases.domain.workflow import Status
-from cases.models import AuditEvent, CaseFile, Record, RecordCategory, SummarySection, TextState
+from cases.models import (
+    AuditEvent,
+    CaseFile,
+    PartnerCopy,
+    Record,
+    RecordCategory,
+    SummarySection,
+    TextState,
+)
 from tests.factories import patient_case, staff_in
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +38,7 @@ def _reviewed_case(*, author, status=Status.REVIEW):
             state_zh=TextState.REVIEWED,
             updated_by=author,
         )
-    Record.objects.create(
+    record = Record.objects.create(
         case=case,
         category=RecordCategory.PATHOLOGY,
         original_name="path.pdf",
@@ -38,7 +46,14 @@ def _reviewed_case(*, author, status=Status.REVIEW):
         size=8,
         sha256="a" * 64,
         state=Record.State.READY,
-        cleared_for_partner=True,
+    )
+    # Its redaction reviewed and approved (tests/cases/records covers how).
+    PartnerCopy.objects.create(
+        record=record,
+        state=PartnerCopy.State.APPROVED,
+        file=ContentFile(b"%PDF-1.4", name="partner-copy.pdf"),
+        source_sha256=record.sha256,
+        approved_sha256=record.sha256,
     )
     return case
 
@@ -51,6 +66,8 @@ def _partner_file(case, *, by, version: int = 1, state=CaseFile.State.READY) -> 
         state=state,
         requested_by=by,
         finished_at=timezone.now(),
+        page_count=3,
+        verified_at=timezone.now(),  # the worker's independent check found nothing
     )
 
 
