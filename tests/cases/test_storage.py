@@ -50,8 +50,10 @@ def test_an_upload_is_checked_stored_and_served_only_through_the_audited_view(
 
     stored = private_backend.stored()
     prefix = f"records/{record.public_id}/"
+    # Beside the record's own files: the page pictures proposed for its partner copy.
+    copy_prefix = f"partner-copies/{record.partner_copy.public_id}/"
     assert {record.original.name, record.derivative.name, record.thumbnail.name} <= set(stored)
-    assert all(name.startswith(prefix) for name in stored)
+    assert all(name.startswith((prefix, copy_prefix)) for name in stored)
     if private_backend.s3 is not None:
         # Nothing landed on this machine's disk; the bucket holds it, encrypted, private.
         assert files_under(private_backend.folder) == []
@@ -78,7 +80,9 @@ def test_an_upload_is_checked_stored_and_served_only_through_the_audited_view(
 
 
 @pytest.mark.django_db
-def test_a_refused_file_sent_again_replaces_the_stored_attempt(private_backend, run_on_commit):
+def test_a_refused_file_is_not_kept_and_sending_it_again_stores_the_new_one(
+    private_backend, run_on_commit
+):
     case, patient = patient_case()
     content = b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 20
     with run_on_commit():
@@ -88,7 +92,9 @@ def test_a_refused_file_sent_again_replaces_the_stored_attempt(private_backend, 
         ).record  # fmt: skip
     first.refresh_from_db()
     assert first.state == Record.State.REJECTED
-    assert first.original.name in private_backend.stored()
+    # A refused file is not kept (its hash and the reason are): nothing is stored.
+    assert not first.original and first.sha256
+    assert private_backend.stored() == []
 
     again = record_add(
         case=case, file=ContentFile(content, name="scan.png"), category="other",

@@ -16,7 +16,7 @@ from cases.casefile.approval import case_file_approve
 from cases.casefile.build import case_file_generate
 from cases.casefile.services import CaseFileRefused, case_file_request
 from cases.domain.consents import ConsentKind
-from cases.models import AuditEvent, CaseFile, PartnerCopy, Record
+from cases.models import AuditEvent, CaseFile, PartnerCopy, Record, SummarySection, TextState
 from cases.records.processing import record_process
 from cases.records.redaction import services as redaction
 from cases.records.services import record_add
@@ -42,6 +42,19 @@ def hope_case():
         other_identifiers="Susan Hope-Williams\nDr Priya Shah",
     )
     return case, membership
+
+
+def reviewed_summary(case) -> None:
+    """Every printed section reviewed in both languages, as approval requires."""
+    for key in SummarySection.Key:
+        SummarySection.objects.create(
+            case=case,
+            key=key,
+            text_en=f"{key.label} in English",
+            text_zh=f"{key.label} 中文",
+            state_en=TextState.REVIEWED,
+            state_zh=TextState.REVIEWED,
+        )
 
 
 def add_record(case, content: bytes, name: str, run_on_commit, **fields) -> Record:
@@ -150,6 +163,7 @@ def test_a_refused_upload_keeps_its_hash_and_reason_but_not_the_file(run_on_comm
 
 def test_the_partner_file_waits_for_review_and_is_verified(run_on_commit, letter_pdf, tmp_path):
     case, membership = hope_case()
+    reviewed_summary(case)
     coordinator = staff_in("coordinator")
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
     record = add_record(case, letter_pdf, "letter.pdf", run_on_commit)
@@ -191,6 +205,7 @@ def test_the_partner_file_waits_for_review_and_is_verified(run_on_commit, letter
 
 def test_a_partner_file_without_records_needs_a_reason(run_on_commit):
     case, membership = hope_case()
+    reviewed_summary(case)
     coordinator = staff_in("coordinator")
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
     case_file = case_file_request(case=case, variant="partner", by=coordinator)
