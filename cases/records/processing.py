@@ -18,8 +18,8 @@ from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
 from cases.records.files import COMBINE_PHOTOS
-from cases.records.removal import record_delete
 from cases.records.redaction.services import partner_copy_request
+from cases.records.removal import record_delete
 from cases.storage import STORAGE_ERRORS, scratch_dir
 
 MAX_CHECK_ATTEMPTS = 5
@@ -79,7 +79,6 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
             record,
             "We could not check this file because of a problem on our side. Nothing is "
             "wrong with your file as far as we know: please upload it again later.",
-            keep_original=True,
         )
     finally:
         if workdir is not None:
@@ -130,16 +129,12 @@ def record_give_up(*, record_id: int) -> Record | None:
     return _reject(Record.objects.get(pk=record_id), TOO_HARD)
 
 
-def _reject(record: Record, reason: str, *, keep_original: bool = False) -> Record:
+def _reject(record: Record, reason: str) -> Record:
     record.state = Record.State.REJECTED
     record.rejection_reason = reason
     record.checked_at = timezone.now()
-    # A refused file is not kept: its hash and the reason are enough to explain it, and a
-    # file we would not open has no business sitting in storage.
-    # (After a fault on our side the original is kept, so it can be checked again.)
-    if record.original and not keep_original:
-        record.original.delete(save=False)
-    record.save(update_fields=["state", "rejection_reason", "checked_at", "last_error", "original"])
+    # The refused original is erased by retention (cases.privacy.retention) after 30 days.
+    record.save(update_fields=["state", "rejection_reason", "checked_at", "last_error"])
     case_completeness_refresh(record.case)
     audit_log(
         action=AuditEvent.Action.RECORD_CHECKED,
