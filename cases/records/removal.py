@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from cases.audit import audit_log
-from cases.models import AuditEvent, Record
+from cases.models import AuditEvent, PartnerCopy, Record
 from cases.records.completeness import case_completeness_refresh
 from cases.records.files import files_delete_on_commit, stored_files
 
@@ -33,6 +33,9 @@ def record_delete(
         for field in Record._meta.concrete_fields:
             if isinstance(field, models.FileField):
                 setattr(record, field.name, "")
+        # Its partner copy and page pictures go too (their files after commit, by the
+        # rows' delete signal): a deleted upload leaves no picture of itself behind.
+        PartnerCopy.objects.filter(record=record).delete()
         record.state = Record.State.DELETED
         record.deleted_at = timezone.now()
         record.deleted_by = by if by is not None and by.is_authenticated else None
