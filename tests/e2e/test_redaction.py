@@ -135,7 +135,9 @@ def test_a_coordinator_redacts_three_records_and_releases_a_verified_partner_fil
     assert sum(1 for box in drawn if box["source"] == "coordinator") == 1
 
     page.goto(f"/admin/cases/case/{case.pk}/case-files/")
-    page.get_by_role("button", name="Generate partner file").click()
+    page.get_by_role("button", name="Generate partner file").click(
+        timeout=300_000
+    )  # made and verified in the request
     expect(page.get_by_text("Verified: no identifiers found")).to_be_visible(timeout=120_000)
     assert violations == []
     context.close()

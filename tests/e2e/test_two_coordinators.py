@@ -122,7 +122,9 @@ def test_two_coordinators_release_a_case_and_record_the_outcome(browser, live_se
     page.locator('button[value="review"]').click()
     expect(_messages(page)).to_contain_text("is now Review")
     page.goto(files_url)
-    page.get_by_role("button", name="Generate partner file").click()
+    page.get_by_role("button", name="Generate partner file").click(
+        timeout=300_000
+    )  # made and verified in the request
     expect(page.get_by_role("heading", name="Approval of partner file v1")).to_be_visible()
     expect(page.locator(".page-thumbs img").first).to_be_visible(timeout=60_000)
     assert CaseFile.objects.get(case=case).preview_pages > 0
