@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 from cases import services
 from cases.casefile.verification import verify_pdf
 from cases.domain.consents import ConsentKind
-from cases.models import CaseFile, PartnerCopy, RecordCategory
+from cases.domain.workflow import Status
+from cases.models import CaseFile, PartnerCopy, RecordCategory, SummarySection, TextState
 from cases.records.processing import record_process
 from cases.records.redaction.selectors import case_identity
 from cases.records.services import record_add
@@ -72,7 +73,12 @@ def test_a_coordinator_redacts_three_records_and_releases_a_verified_partner_fil
     browser, live_server, tmp_path
 ):
     call_command("seed_demo")
+    device = TOTPDevice.objects.get(user__username="coordinator")
+    # The case is in review, as when a partner file is made: that is when a second
+    # coordinator (not assigned to it) opens the case to check and approve it.
     case, membership = patient_case(
+        status=Status.REVIEW,
+        assigned_coordinator=device.user,
         patient_name="Mark Hope",
         contact_name="Mark Hope",
         patient_date_of_birth=support.IDENTITY.date_of_birth,
@@ -84,10 +90,17 @@ def test_a_coordinator_redacts_three_records_and_releases_a_verified_partner_fil
         address="14 Quarry Hill Road, Leeds",
         other_identifiers="Susan Hope-Williams\nDr Priya Shah",
     )
-    device = TOTPDevice.objects.get(user__username="coordinator")
-    case.assigned_coordinator = device.user
-    case.save(update_fields=["assigned_coordinator"])
     services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
+    for key in SummarySection.Key:
+        SummarySection.objects.create(
+            case=case,
+            key=key,
+            text_en=f"{key.label}: HER2-positive breast cancer, treatment options.",
+            text_zh=f"{key.label}：HER2阳性乳腺癌。",
+            state_en=TextState.REVIEWED,
+            state_zh=TextState.REVIEWED,
+            updated_by=device.user,
+        )
 
     letter = support.write_letter_pdf(support.letter(3), tmp_path / "letter.pdf")
     photo = support.photograph(
