@@ -259,8 +259,6 @@ MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = env.int(
 # --- Retention and the patient's data (the privacy notice promises these) --------------
 # Closed, withdrawn and declined cases are erased this many days after they ended.
 MEDCHINA_RETENTION_DAYS = env.int("MEDCHINA_RETENTION_DAYS", default=2 * 365)
-# The files of uploads our checks refused are erased after this many days.
-MEDCHINA_REFUSED_UPLOAD_DAYS = env.int("MEDCHINA_REFUSED_UPLOAD_DAYS", default=30)
 # "Who has seen my case" shows staff roles; names only if the operator's policy says so.
 MEDCHINA_SHOW_STAFF_NAMES = env.bool("MEDCHINA_SHOW_STAFF_NAMES", default=False)
 # Where members' messages are announced when a case has no coordinator yet ("" = nobody).

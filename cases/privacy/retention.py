@@ -1,8 +1,9 @@
 """Retention: what the privacy notice promises, done by a beat job every night.
 
 Closed, withdrawn and declined cases are erased ``MEDCHINA_RETENTION_DAYS`` after they
-ended (2 years by default); the originals of refused uploads are erased after
-``MEDCHINA_REFUSED_UPLOAD_DAYS`` (30); finished data downloads after their 7 days.
+ended (2 years by default); finished data downloads after their 7 days. A refused
+upload's files are deleted when it is refused (``cases.records.processing``); the job
+erases any still left behind (refused before that rule, or a deletion that failed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import FileField, Max, OuterRef, Subquery
+from django.db.models import FileField, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases.audit import audit_log
@@ -20,7 +21,7 @@ from cases.domain.workflow import FINAL
 from cases.models import AuditEvent, Case, CaseEvent, DataExport, Record
 from cases.privacy.erasure import Reason, case_erase
 from cases.privacy.export import data_export_expire
-from cases.records.files import files_delete_on_commit, stored_files
+from cases.records.files import files_cleared, files_delete_on_commit
 
 
 @dataclass
@@ -57,18 +58,23 @@ def _ended_cases(before: datetime):
     )
 
 
+def _holds_files() -> Q:
+    holds = Q(pk__in=[])
+    for f in Record._meta.concrete_fields:
+        if isinstance(f, FileField):
+            holds |= ~Q(**{f.name: ""})
+    return holds
+
+
 def retention_due(*, now: datetime | None = None) -> Due:
     """Everything the retention rules would erase now; erases nothing."""
     now = now or timezone.now()
     due = Due()
     case_cutoff = now - timedelta(days=settings.MEDCHINA_RETENTION_DAYS)
     due.cases = [(c.reference, c.ended_at) for c in _ended_cases(case_cutoff)]
-    record_cutoff = now - timedelta(days=settings.MEDCHINA_REFUSED_UPLOAD_DAYS)
     due.refused_records = [
         (r.case_id, str(r.public_id), r.checked_at)
-        for r in Record.objects.filter(
-            state=Record.State.REJECTED, checked_at__lt=record_cutoff
-        ).exclude(original="")
+        for r in Record.objects.filter(_holds_files(), state=Record.State.REJECTED)
     ]
     due.expired_exports = [
         (e.case_id, str(e.public_id))
@@ -80,10 +86,8 @@ def retention_due(*, now: datetime | None = None) -> Due:
 def refused_original_erase(*, record: Record) -> None:
     """Erase the files of a refused upload; the row (and its reason) stays for the audit."""
     with transaction.atomic():
-        files = stored_files(record)
-        Record.objects.filter(pk=record.pk).update(
-            **{f.name: "" for f in Record._meta.concrete_fields if isinstance(f, FileField)}
-        )
+        files, file_fields = files_cleared(record)
+        Record.objects.filter(pk=record.pk).update(**dict.fromkeys(file_fields, ""))
         audit_log(
             action=AuditEvent.Action.RECORD_ORIGINAL_ERASED,
             case=record.case,

@@ -37,6 +37,18 @@ def stored_files(instance: models.Model) -> list[StoredFile]:
     return found
 
 
+def files_cleared(instance: models.Model) -> tuple[list[StoredFile], list[str]]:
+    """Empty every file field of this row (not yet saved): its files and the fields' names.
+
+    The caller saves the fields and passes the files to ``files_delete_on_commit``.
+    """
+    files = stored_files(instance)
+    names = [f.name for f in instance._meta.concrete_fields if isinstance(f, models.FileField)]
+    for name in names:
+        setattr(instance, name, "")
+    return files, names
+
+
 def files_delete_on_commit(files: Iterable[StoredFile]) -> None:
     """Remove these files once the current transaction commits (at once outside one)."""
     files = list(files)

@@ -17,7 +17,7 @@ from cases.leases import lease_claim, lease_kept
 from cases.models import AuditEvent, Record, RecordCategory
 from cases.records import checks
 from cases.records.completeness import case_completeness_refresh
-from cases.records.files import COMBINE_PHOTOS
+from cases.records.files import COMBINE_PHOTOS, files_cleared, files_delete_on_commit
 from cases.records.redaction.services import partner_copy_request
 from cases.records.removal import record_delete
 from cases.storage import STORAGE_ERRORS, scratch_dir
@@ -40,7 +40,8 @@ def record_process(*, record_id: int, final_attempt: bool = True) -> Record | No
     Claims the row first (received → checking) so a redelivered task does nothing.
     A file the checks refuse becomes ``rejected`` with the reason; a fault on our side
     raises ``CheckFailed`` so the task can retry, and on the final attempt the record is
-    rejected with a reason that asks the uploader to try again — the original is kept.
+    rejected with a reason that asks the uploader to try again. A refused upload's files
+    are deleted at once; its hash and reason stay on the row.
     """
     if not lease_claim(
         Record, record_id, waiting=[Record.State.RECEIVED], working=Record.State.CHECKING
@@ -130,18 +131,32 @@ def record_give_up(*, record_id: int) -> Record | None:
 
 
 def _reject(record: Record, reason: str) -> Record:
-    record.state = Record.State.REJECTED
-    record.rejection_reason = reason
-    record.checked_at = timezone.now()
-    # The refused original is erased by retention (cases.privacy.retention) after 30 days.
-    record.save(update_fields=["state", "rejection_reason", "checked_at", "last_error"])
-    case_completeness_refresh(record.case)
-    audit_log(
-        action=AuditEvent.Action.RECORD_CHECKED,
-        case=record.case,
-        target=str(record.public_id),
-        result="rejected",
-    )
+    # We keep nothing of a file we refused but its hash (so the uploader can be told it
+    # is the same file) and the reason: a refused file may be anything, and the
+    # uploader still has it.
+    with transaction.atomic():
+        files, file_fields = files_cleared(record)
+        record.state = Record.State.REJECTED
+        record.rejection_reason = reason
+        record.checked_at = timezone.now()
+        record.save(
+            update_fields=["state", "rejection_reason", "checked_at", "last_error", *file_fields]
+        )
+        case_completeness_refresh(record.case)
+        audit_log(
+            action=AuditEvent.Action.RECORD_CHECKED,
+            case=record.case,
+            target=str(record.public_id),
+            result="rejected",
+        )
+        if files:
+            audit_log(
+                action=AuditEvent.Action.RECORD_ORIGINAL_ERASED,
+                case=record.case,
+                target=str(record.public_id),
+                reason="refused",
+            )
+        files_delete_on_commit(files)
     return record
 
 

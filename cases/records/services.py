@@ -105,11 +105,8 @@ def record_add(
         existing = Record.objects.present().filter(case=case, sha256=sha256).first()
         if existing is not None and existing.state == Record.State.REJECTED:
             # Sending a refused file again is a new attempt (the refusal may have been a
-            # fault on our side); the old attempt stays in the audit trail. Its files go
-            # now (the row's delete signal would also remove them, after commit).
-            for stored in (existing.original, existing.derivative, existing.thumbnail):
-                if stored:
-                    stored.delete(save=False)
+            # fault on our side); the old attempt stays in the audit trail. Its files went
+            # when it was refused (any left behind go with the row, after commit).
             existing.delete()
             existing = None
         if existing is not None:

@@ -1,4 +1,4 @@
-"""Retention: ended cases after the period, refused originals after 30 days; dry-run first."""
+"""Retention: ended cases after the period, refused uploads' files left behind; dry-run first."""
 
 from datetime import timedelta
 
@@ -82,35 +82,53 @@ def test_applying_erases_due_cases_with_their_files(capsys, private_storage, run
     assert all(str(r.public_id) in str(files_in(private_storage)) for r in keep.records.all())
 
 
-def test_refused_originals_are_erased_after_30_days(private_storage, run_on_commit):
+def test_a_refused_upload_keeps_nothing_but_its_hash_and_reason(private_storage, run_on_commit):
     case, _membership = patient_case()
-    refused = records.record_add(
+    with run_on_commit():
+        refused = records.record_add(
+            case=case,
+            file=ContentFile(b"MZ not a record", name="setup.exe"),
+            category="other",
+        ).record
+    refused.refresh_from_db()
+
+    assert refused.state == Record.State.REJECTED
+    assert not refused.original and files_in(private_storage) == []
+    assert refused.sha256 and refused.rejection_reason  # for the uploader and the audit
+    erased = AuditEvent.objects.get(
+        action="record.original_erased", target=str(refused.public_id)
+    )
+    assert erased.detail["reason"] == "refused"
+    assert retention.retention_due().refused_records == []
+
+
+def test_files_left_behind_by_a_refused_upload_are_erased(private_storage, run_on_commit):
+    # Uploads refused before refusals deleted their files (or a deletion that failed).
+    case, _membership = patient_case()
+    left = records.record_add(
         case=case,
         file=ContentFile(b"MZ not a record", name="setup.exe"),
         category="other",
         run_checks=False,
     ).record
-    processing.record_process(record_id=refused.pk)
-    refused.refresh_from_db()
-    assert refused.state == Record.State.REJECTED
-    fresh = records.record_add(
+    Record.objects.filter(pk=left.pk).update(
+        state=Record.State.REJECTED, rejection_reason="Not a document we accept."
+    )
+    kept = records.record_add(
         case=case,
-        file=ContentFile(b"MZ another one", name="other.exe"),
+        file=ContentFile(b"%PDF-1.4 waiting", name="letter.pdf"),
         category="other",
         run_checks=False,
     ).record
-    processing.record_process(record_id=fresh.pk)
-    Record.objects.filter(pk=refused.pk).update(checked_at=timezone.now() - timedelta(days=31))
 
     with run_on_commit():
         retention.retention_apply()
 
-    refused.refresh_from_db()
-    fresh.refresh_from_db()
-    assert not refused.original
-    assert refused.rejection_reason  # the reason stays for the uploader and the audit
-    assert fresh.original
-    assert [p.parent.name for p in files_in(private_storage)] == [str(fresh.public_id)]
+    left.refresh_from_db()
+    kept.refresh_from_db()
+    assert not left.original and left.rejection_reason and left.sha256
+    assert kept.original
+    assert [p.parent.name for p in files_in(private_storage)] == [str(kept.public_id)]
     assert AuditEvent.objects.filter(
-        action="record.original_erased", target=str(refused.public_id)
+        action="record.original_erased", target=str(left.public_id)
     ).exists()
