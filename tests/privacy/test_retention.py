@@ -10,7 +10,6 @@ from django.utils import timezone
 from cases.models import AuditEvent, Case, CaseEvent, Record
 from cases.models.case import status_change_allowed
 from cases.privacy import retention
-from cases.records import processing
 from cases.records import services as records
 from tests.factories import patient_case
 from tests.privacy.support import files_in, full_case
@@ -95,9 +94,7 @@ def test_a_refused_upload_keeps_nothing_but_its_hash_and_reason(private_storage,
     assert refused.state == Record.State.REJECTED
     assert not refused.original and files_in(private_storage) == []
     assert refused.sha256 and refused.rejection_reason  # for the uploader and the audit
-    erased = AuditEvent.objects.get(
-        action="record.original_erased", target=str(refused.public_id)
-    )
+    erased = AuditEvent.objects.get(action="record.original_erased", target=str(refused.public_id))
     assert erased.detail["reason"] == "refused"
     assert retention.retention_due().refused_records == []
 
