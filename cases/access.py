@@ -353,6 +353,18 @@ def invitation_meant_for_someone_else(public_id: str, user: Person) -> bool:
     return email is not None and email.lower() != (user.email or "").lower()
 
 
+def case_joined_through(public_id: str, user: Person) -> Case | None:
+    """The case an invitation brought this signed-in person into, if they are still an
+    active member of it (so opening the accepted invitation again takes them there)."""
+    if isinstance(user, AnonymousUser):
+        return None
+    return (
+        cases_for_member(user)
+        .filter(invitations__public_id=public_id, invitations__accepted_at__isnull=False)
+        .first()
+    )
+
+
 def case_awaiting_patient_confirmation(ref: str) -> Case:
     """The case a patient's confirmation link names: one a representative made for them
     with their e-mail address; otherwise 404. The link's token (checked by

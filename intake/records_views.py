@@ -354,6 +354,11 @@ def invitation_accept(request: HttpRequest, public_id: str) -> HttpResponse:
         # Nothing changes: the invitation stays open for the person it was sent to.
         return render(request, "intake/invitation_other.html", status=403)
     if request.method != "POST":
+        if joined := access.case_joined_through(public_id, request.user):
+            messages.info(request, "You accepted this invitation already.")
+            return redirect("intake:case_records", ref=joined.reference)
+        if reason := family.invitation_closed_reason(public_id):
+            return render(request, "intake/invitation_invalid.html", {"reason": reason})
         return render(request, "intake/invitation.html", context)
     token = request.POST.get("token", "").strip()
     try:

@@ -128,6 +128,22 @@ def _refuse_if_closed(invitation: Invitation) -> None:
         )
 
 
+def invitation_closed_reason(public_id: str) -> str:
+    """Why an invitation can no longer be used ("" while it is open, or unknown).
+
+    Opening the link again after accepting it showed "Accept" as if nothing had happened;
+    the page now says at once that it was accepted, cancelled or has expired.
+    """
+    invitation = Invitation.objects.filter(public_id=public_id).first()
+    if invitation is None:
+        return ""
+    try:
+        _refuse_if_closed(invitation)
+    except InvitationInvalid as closed:
+        return str(closed)
+    return ""
+
+
 def invitation_invitee(*, public_id: str, token: str, request: HttpRequest) -> User:
     """Who an open invitation is for, checked without using the single-use token."""
     invitation, user = _invitation_for_token(public_id=public_id, token=token, request=request)

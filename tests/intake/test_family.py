@@ -184,3 +184,39 @@ def test_nobody_joins_a_closed_case(client, patient):
     response = _invite(client, case)
     assert "This case is closed" in response.text
     assert not Invitation.objects.exists()
+
+
+def test_an_accepted_invitation_opened_again_says_so_instead_of_offering_accept(
+    client, patient, mailoutbox, run_on_commit
+):
+    case, _membership = patient
+    with run_on_commit():
+        _invite(client, case)
+    path, token = _accept_link(mailoutbox[0])
+    client.logout()
+    client.post(path, {"step": "accept", "token": token})
+
+    # The invitee, still signed in, opens the e-mail's link again: straight to the case.
+    again = client.get(path, follow=True)
+    assert again.redirect_chain[-1][0] == f"/my/cases/{case.reference}/records/"
+    assert "You accepted this invitation already." in again.text
+
+    # Someone not signed in (another browser) is told at once, with no Accept button.
+    client.logout()
+    closed = client.get(path)
+    assert "This invitation has already been accepted." in closed.text
+    assert 'name="token"' not in closed.text
+
+
+def test_a_cancelled_invitation_opened_again_says_so_at_once(
+    client, patient, mailoutbox, run_on_commit
+):
+    case, _membership = patient
+    with run_on_commit():
+        _invite(client, case)
+    path, _token = _accept_link(mailoutbox[0])
+    Invitation.objects.update(revoked_at=timezone.now())
+    client.logout()
+    page = client.get(path)
+    assert "cancelled by the person who sent it" in page.text
+    assert 'name="token"' not in page.text
