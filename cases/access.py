@@ -606,6 +606,11 @@ def can_reassign(user: Person) -> bool:
     return _may(user, "cases.reassign_case")
 
 
+def can_move_cases(user: Person) -> bool:
+    """Coordinators (and managers) assign cases and move them along; translators do not."""
+    return _may(user, "cases.change_case")
+
+
 def can_export_cases(user: Person) -> bool:
     """Managers export case lists (queue facts only; every export audited)."""
     return _may(user, "cases.export_case")

@@ -181,7 +181,7 @@ class CaseAdmin(HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPage
     def changelist_view(self, request, extra_context=None):
         if not request.GET:
             # Open cases only (the filter's default); a manager starts from every case.
-            view = "all" if request.user.has_perm("cases.view_all_cases") else "me"
+            view = "all" if access.sees_every_case(request.user) else "me"
             return HttpResponseRedirect(f"{request.get_full_path()}?assigned={view}")
         return super().changelist_view(request, extra_context)
 

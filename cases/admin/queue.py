@@ -57,11 +57,11 @@ class QueueMixin(admin.ModelAdmin):
                 return queryset.filter(contact_phone=e164), False
         return super().get_search_results(request, queryset, search_term)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
         if not access.can_export_cases(request.user):
             actions.pop("export_csv", None)
-        if not request.user.has_perm("cases.change_case"):
+        if not access.can_move_cases(request.user):
             for name in ("assign_to_me", "move_to_triage", "move_to_drafting"):
                 actions.pop(name, None)
         return actions
