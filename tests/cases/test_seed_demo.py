@@ -35,8 +35,8 @@ def test_seed_demo_refuses_to_run_in_production(settings):
 def test_demo_totp_secrets_are_new_each_run_and_printed():
     first = _seed()
     keys = dict(TOTPDevice.objects.values_list("user__username", "key"))
-    assert set(keys) == {"coordinator", "translator", "manager"}
-    assert len(set(keys.values())) == 3  # one secret per account
+    assert set(keys) == {"coordinator", "coordinator2", "translator", "manager"}
+    assert len(set(keys.values())) == 4  # one secret per account
     assert OLD_COMMITTED_KEY not in keys.values()
     for username, key in keys.items():
         printed = b32encode(bytes.fromhex(key)).decode()
@@ -44,9 +44,33 @@ def test_demo_totp_secrets_are_new_each_run_and_printed():
     _seed()
     again = dict(TOTPDevice.objects.values_list("user__username", "key"))
     assert all(again[name] != keys[name] for name in keys)
-    assert TOTPDevice.objects.count() == 3  # replaced, not piled up
+    assert TOTPDevice.objects.count() == 4  # replaced, not piled up
 
 
 def test_no_totp_secret_is_committed():
     source = Path(django_settings.BASE_DIR, "cases/management/commands/seed_demo.py")
     assert OLD_COMMITTED_KEY not in source.read_text()
+
+
+def test_seed_demo_makes_a_second_coordinator_for_the_two_person_release():
+    out = _seed()
+
+    second = get_user_model().objects.get(username="coordinator2")
+    assert second.is_staff and second.groups.filter(name="coordinator").exists()
+    assert second.check_password("demo-coordinator-2026")
+    assert "'coordinator2'" in out.splitlines()[1]  # the sign-in line names it
+    assert "coordinator2 approves" in out or "'coordinator2' approves" in out
+
+
+def test_an_account_added_to_an_existing_demo_is_told_its_password():
+    _seed()
+    get_user_model().objects.filter(username="coordinator2").delete()
+
+    out = _seed()
+
+    assert "password 'demo-coordinator-2026' for the new 'coordinator2'" in out
+    assert (
+        get_user_model()
+        .objects.get(username="coordinator2")
+        .check_password("demo-coordinator-2026")
+    )

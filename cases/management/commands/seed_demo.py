@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: a coordinator and a few cases in different states.
+"""Demo data for the embedded default: staff (two coordinators, so the two-person release of
+a partner file can be tried) and a few cases in different states.
 
 Idempotent for cases: demo cases are recognised by their patients' e-mail addresses at
 example.org, so running it twice adds none. Never in production: it makes staff accounts
@@ -31,7 +32,13 @@ from cases.records.redaction import services as redaction
 from cases.transitions import case_transition
 
 COORDINATOR = "coordinator"
-STAFF = {COORDINATOR: "coordinator", "translator": "translator", "manager": "manager"}
+# Release is a two-person decision: the second coordinator approves the first one's file.
+STAFF = {
+    COORDINATOR: "coordinator",
+    "coordinator2": "coordinator",
+    "translator": "translator",
+    "manager": "manager",
+}
 DEVICE_NAME = "demo authenticator"
 DEMO_PASSWORD_DEFAULT = "demo-coordinator-2026"  # noqa: S105 (demo only)
 
@@ -84,7 +91,7 @@ DEMO_CASES = [
 
 
 class Command(BaseCommand):
-    help = "Create a demo coordinator and demo cases (safe to run again)."
+    help = "Create demo staff (two coordinators) and demo cases (safe to run again)."
 
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
@@ -99,7 +106,7 @@ class Command(BaseCommand):
                 username: self._staff(username, group, password)
                 for username, group in STAFF.items()
             }
-            coordinator, created = staff[COORDINATOR]
+            coordinator, _created = staff[COORDINATOR]
             made = 0
             for spec in DEMO_CASES:
                 if Case.objects.filter(contact_email=spec["email"]).exists():
@@ -109,10 +116,22 @@ class Command(BaseCommand):
                     self._add_redacted_letter(case, spec, coordinator)
                 made += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({made} new demo cases)."))
+        new = [name for name, (_user, made_now) in staff.items() if made_now]
+        if len(new) == len(staff):
+            passwords = f", password '{password}'"
+        elif new:
+            names = ", ".join(f"'{name}'" for name in new)
+            passwords = f" (password '{password}' for the new {names}; the others unchanged)"
+        else:
+            passwords = " (passwords unchanged)"
         self.stdout.write(
             f"Staff sign-in: {settings.SITE_URL}/admin/ as "
             + ", ".join(f"'{name}'" for name in STAFF)
-            + (f", password '{password}'" if created else " (passwords unchanged)")
+            + passwords
+        )
+        self.stdout.write(
+            "Two-person release: 'coordinator' asks for a partner file, 'coordinator2' "
+            "approves it (any coordinator may open a case in review)."
         )
         self.stdout.write(
             "Two-factor sign-in (required whenever DEBUG is off): each account has a new "
