@@ -587,6 +587,18 @@ def staff_case_for_summary(user: Person, ref: str) -> Case:
     return case
 
 
+def translation_cases(user: Person) -> QuerySet[Case]:
+    """The cases whose Chinese this staff member may write now (their translation queue).
+
+    Translators: every case being drafted or reviewed, as ``staff_case_for_summary`` opens
+    them; coordinators: those among the cases they may read; nobody else: none.
+    """
+    if not can_edit_chinese(user):
+        return Case.objects.none()
+    cases = Case.objects.filter(status__in=TRANSLATABLE)
+    return cases if works_as_translator(user) else cases.filter(visible_case_q(user))
+
+
 def can_edit_english(user: Person) -> bool:
     """Coordinators write the English summary (and draft it)."""
     return _may(user, "cases.change_summarysection")

@@ -27,6 +27,7 @@ from cases.admin.inlines import (
 )
 from cases.admin.privacy_pages import PrivacyPagesMixin
 from cases.admin.queue import QueueMixin
+from cases.admin.translation_queue import TranslationQueueMixin
 from cases.domain.enquiry import ENQUIRY_FIELDS
 from cases.domain.workflow import (
     CONFIRM_FIRST,
@@ -51,7 +52,9 @@ AREA_SHORT = {
 
 
 @admin.register(Case)
-class CaseAdmin(HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPagesMixin):
+class CaseAdmin(
+    TranslationQueueMixin, HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPagesMixin
+):
     list_display = [
         "reference",
         "patient_initials",

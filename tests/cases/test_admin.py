@@ -476,6 +476,7 @@ ADMIN_PAGES = [
     ("outcome", "/admin/cases/case/{pk}/outcome/"),
     ("audit", "/admin/cases/auditevent/"),
     ("sections", "/admin/cases/summarysection/"),
+    ("translations", "/admin/cases/case/translations/"),
 ]
 # Who may open which admin page (200); everyone else gets 403 (staff) or login (others).
 ALLOWED = {
@@ -488,6 +489,7 @@ ALLOWED = {
         "outcome",
         "audit",
         "sections",
+        "translations",
     },
     "manager": {
         "queue",
@@ -498,8 +500,9 @@ ALLOWED = {
         "outcome",
         "audit",
         "sections",
+        "translations",
     },
-    "translator": {"sections"},
+    "translator": {"sections", "translations"},
 }
 
 

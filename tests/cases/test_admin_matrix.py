@@ -60,6 +60,11 @@ def expected_for(status: str) -> dict[tuple[str, str], dict[str, str]]:
     translation_work = {**case_work, TRANSLATOR: OK if translating else REFUSED}
     section_work = translation_work
     section_list = {**case_list, TRANSLATOR: OK if translating else NO_CASE}
+    # The translation queue lists the cases whose Chinese each person may write now.
+    translation_list = {
+        **_all(OK if translating else NO_CASE),
+        WITHOUT: OK if in_review else NO_CASE,
+    }
     expected = {
         # The coordinator workspace: the case and its custom pages.
         ("cases_case_changelist", "*"): case_list,
@@ -81,6 +86,8 @@ def expected_for(status: str) -> dict[tuple[str, str], dict[str, str]]:
         ("cases_case_messages", "*"): case_work,
         ("cases_case_erasure", "*"): case_work,
         ("cases_case_withdraw", "*"): case_work,
+        ("cases_case_translations", "GET"): translation_list,
+        ("cases_case_translations", "POST"): _all(REFUSED),
         # Summary sections: history is read-only for all, deleting refused for all.
         ("cases_summarysection_changelist", "*"): section_list,
         ("cases_summarysection_add", "*"): _all(REFUSED),
