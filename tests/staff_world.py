@@ -20,8 +20,10 @@ from cases.models import (
     InternalNote,
     MedicalDirection,
     Notification,
+    PartnerCopy,
     Record,
     RecordCategory,
+    RedactionPage,
     SummarySection,
 )
 from cases.models.case import status_change_allowed
@@ -108,6 +110,18 @@ def build_world(status: str = Status.DRAFTING) -> World:
         thumbnail=ContentFile(jpeg_bytes(), name="thumb.jpg"),
         state=Record.State.READY,
         uploaded_by=patient.user,
+    )
+    # Its redaction proposed, one page waiting for review, so the review pages answer.
+    copy = PartnerCopy.objects.create(
+        record=record, state=PartnerCopy.State.REVIEW, source_sha256=record.sha256, page_count=1
+    )
+    RedactionPage.objects.create(
+        partner_copy=copy,
+        number=1,
+        width=120,
+        height=90,
+        source="text",
+        picture=ContentFile(jpeg_bytes(), name="page-1.jpg"),
     )
     case_file = CaseFile.objects.create(
         case=case,

@@ -79,6 +79,9 @@ def expected_for(status: str) -> dict[tuple[str, str], dict[str, str]]:
         ("cases_case_directions", "*"): case_work,
         ("cases_case_outcome", "*"): case_work,
         ("cases_case_record", "*"): translation_work,
+        # Redaction review decides what a partner sees of a record: coordinators' work.
+        ("cases_case_redaction", "*"): case_work,
+        ("cases_case_redaction_picture", "*"): case_work,
         ("cases_case_case_files", "*"): case_work,
         ("cases_case_case_file", "*"): case_work,
         ("cases_case_case_file_pages", "*"): case_work,
