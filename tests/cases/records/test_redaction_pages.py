@@ -114,10 +114,23 @@ def hostile_pdf(tmp_path: Path) -> Path:
             )
         )
         page.obj.Annots = pdf.make_indirect(pikepdf.Array([note, field]))
+        # WeasyPrint re-encodes pictures without their EXIF: put the photo's own bytes,
+        # EXIF and all, in its place, as a camera-made PDF would carry it.
+        (embedded,) = page.images.values()
+        for key in ("/SMask", "/DecodeParms", "/Decode"):
+            if key in embedded:
+                del embedded[key]
+        embedded.write(picture.read_bytes(), filter=pikepdf.Name.DCTDecode)
+        embedded.ColorSpace, embedded.BitsPerComponent = pikepdf.Name.DeviceRGB, 8
+        embedded.Width, embedded.Height = photo.size
         pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
         hostile = tmp_path / "hostile.pdf"
         pdf.save(hostile)
     assert "Mark Hope" in pdftotext(hostile)
+    with pikepdf.open(hostile) as pdf:
+        (embedded,) = pdf.pages[0].images.values()
+        carried = Image.open(io.BytesIO(embedded.read_raw_bytes())).getexif()
+        assert carried[0x013B] == "Mark Hope" and carried.get_ifd(0x8825)
     return hostile
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 from datetime import date
 
+import pikepdf
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from PIL import Image
 
 from cases import services
 from cases.casefile.approval import case_file_approve
@@ -22,6 +25,7 @@ from cases.records.redaction import services as redaction
 from cases.records.services import record_add
 from cases.storage import local_copy
 from tests import redaction_support as support
+from tests.cases.records.test_redaction_pages import hostile_pdf
 from tests.factories import patient_case, staff_in
 
 pytestmark = pytest.mark.django_db
@@ -364,3 +368,69 @@ def test_proposals_whose_worker_died_are_picked_up_by_the_reconciler(run_on_comm
     assert reconcile()["gave_up"] == 1
     copy.refresh_from_db()
     assert copy.state == PartnerCopy.State.FAILED and "Read the pages again" in copy.last_error
+
+
+def _decoded(stream: pikepdf.Stream) -> bytes:
+    """A stream's content (fonts, page drawing, XMP) unpacked; a JPEG stays as it is."""
+    try:
+        return stream.read_bytes()
+    except pikepdf.PdfError:
+        return stream.read_raw_bytes()
+
+
+def test_hidden_text_annotations_forms_metadata_and_exif_never_reach_the_partner_file(
+    run_on_commit, tmp_path
+):
+    # The record a coordinator would take for clean: its identifiers are only in white
+    # text, a hidden annotation, a form-field value, the document's metadata and the
+    # EXIF (name, NHS number, GPS) of the picture in it.
+    case, membership = hope_case()
+    reviewed_summary(case)
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
+    coordinator = staff_in("coordinator")
+    record = add_record(case, hostile_pdf(tmp_path).read_bytes(), "report.pdf", run_on_commit)
+    assert record.state == Record.State.READY, record.rejection_reason
+    redaction.partner_copy_approve(
+        partner_copy=record.partner_copy, by=coordinator, accept_proposals=True
+    )
+    case_file = case_file_request(case=case, variant="partner", by=coordinator)
+    case_file_generate(case_file_id=case_file.pk)
+    case_file.refresh_from_db()
+    assert case_file.state == CaseFile.State.READY and case_file.verification == []
+    case_file_approve(case_file=case_file, by=staff_in("coordinator"))
+
+    with local_copy(case_file.file, suffix=".pdf") as path:
+        text = subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        raw = path.read_bytes()
+        with pikepdf.open(path) as pdf:
+            metadata = {str(k): str(v) for k, v in pdf.docinfo.items()}
+            with pdf.open_metadata() as xmp:
+                xmp_text = str(xmp)
+            assert "/AcroForm" not in pdf.Root and "/OpenAction" not in pdf.Root
+            names = pdf.Root.get("/Names", {})  # the contents page's link targets only
+            assert "/EmbeddedFiles" not in names and "/JavaScript" not in names
+            annotations, pictures = [], []
+            for page in pdf.pages:
+                annotations += list(page.obj.get("/Annots", []))
+                pictures += [p.read_raw_bytes() for p in page.get_images().values()]
+            stream_text = b"".join(
+                _decoded(obj) for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
+            )
+    assert "Record 1 of 1 · page 1/1" in text and "HER2 positive" not in text
+    # Only the file's own links between its pages: no text, no form field, no web address.
+    assert all(a.get("/Subtype") == "/Link" and "/Contents" not in a for a in annotations)
+    assert all("/A" not in a or a.A.get("/S") == "/GoTo" for a in annotations)
+    # The record page is one picture without EXIF (the file's own pages have none).
+    assert len(pictures) == 1
+    picture = Image.open(io.BytesIO(pictures[0]))
+    assert not picture.getexif() and "exif" not in picture.info
+    for written in (text, str(metadata), xmp_text):
+        for needle in ("Hope", "9434765919", "943 476 5919", "07700", "1961"):
+            assert needle not in written, needle
+    # Strings of the record's annotation, form field, metadata or EXIF, anywhere in the
+    # file's bytes (short numbers would match binary data by chance).
+    for found in (raw, stream_text):
+        for needle in (b"Mark Hope", b"9434765919", b"07700 900123", b"3/4/61", b"GPS"):
+            assert needle not in found, needle
