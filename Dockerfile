@@ -6,11 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     DJANGO_ENV=production
 
-# WeasyPrint (pango), file sniffing (libmagic), Chinese fonts for case files, qpdf tools.
+# WeasyPrint (pango), file sniffing (libmagic), Chinese fonts for case files, qpdf
+# (joins case-file parts).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libmagic1 \
-      fonts-noto-cjk fonts-dejavu-core poppler-utils curl \
+      fonts-noto-cjk fonts-dejavu-core poppler-utils qpdf curl \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 medchina

@@ -183,3 +183,8 @@ def test_beat_health_check_needs_no_pgrep():
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
 def test_compose_config_parses_with_the_example_env():
     subprocess.run([str(ROOT / "bin" / "check-compose")], check=True)
+
+
+def test_the_image_installs_qpdf_which_joins_case_files():
+    # pikepdf bundles the qpdf library, not the command the case-file build runs.
+    assert "qpdf" in _dockerfile_packages()

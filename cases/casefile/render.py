@@ -10,17 +10,21 @@ module, so the web process never loads WeasyPrint.
 from __future__ import annotations
 
 import io
+import logging
 import math
 import os
+import shutil
+import subprocess
 import tempfile
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 import pikepdf
+from django.core.files.base import ContentFile
 from django.db.models import F
+from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import timezone
 from PIL import Image
@@ -29,10 +33,14 @@ from weasyprint import HTML
 from cases.casefile.fetcher import SafeFetcher
 from cases.casefile.partner import partner_file_problems, partner_view
 from cases.domain import glossary
+from cases.domain.records import PAGE_IMAGE_QUALITY, PAGE_IMAGE_SIDE
 from cases.domain.validators import age_in_years
-from cases.models import Case, CaseFile, RecordCategory
+from cases.models import Case, CaseFile, Record, RecordCategory
+from cases.records.checks.common import _strict_decoding
 from cases.records.redaction.selectors import partner_copy_of, partner_records
-from cases.storage import STORAGE_ERRORS, local_copy
+from cases.storage import STORAGE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 MAX_TOTAL_PAGES = 3000
 
@@ -42,7 +50,7 @@ class PartnerFileRefused(Exception):
 
 
 MAX_RECORD_PAGES = 2000
-IMAGE_MAX_SIDE = 1600
+IMAGE_MAX_SIDE = PAGE_IMAGE_SIDE
 # A record that cannot be read is left out with a reason; the rest of the file is made.
 _UNREADABLE: tuple[type[BaseException], ...] = (
     pikepdf.PdfError,
@@ -59,8 +67,16 @@ class Built:
     refused_urls: list[str] = field(default_factory=list)
 
 
+def _too_many(pages: int, budget: int) -> str:
+    return (
+        f"it has {pages} page{'s' if pages != 1 else ''}, more than a case file can hold "
+        f"({max(0, min(MAX_RECORD_PAGES, budget))} left); send it separately"
+    )
+
+
 def _downscaled_jpeg(path_or_file: Path | IO[bytes]) -> bytes:
-    with Image.open(path_or_file) as image:
+    # A cut-off photo is refused, not printed half grey (WeasyPrint lets Pillow fill it).
+    with _strict_decoding(), Image.open(path_or_file) as image:
         # Ask the JPEG decoder for the target's shape, not a square: a 4032x3024 photo
         # then decodes at half size, which is most of the work saved.
         scale = min(1.0, IMAGE_MAX_SIDE / max(image.size))
@@ -68,7 +84,7 @@ def _downscaled_jpeg(path_or_file: Path | IO[bytes]) -> bytes:
         picture = image.convert("RGB") if image.mode != "RGB" else image
         picture.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), reducing_gap=2.0)
         out = io.BytesIO()
-        picture.save(out, "JPEG", quality=82, optimize=True)
+        picture.save(out, "JPEG", quality=PAGE_IMAGE_QUALITY, optimize=True)
         return out.getvalue()
 
 
@@ -161,14 +177,97 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, text: str, *, right: bool = Fal
     page.contents_add(pikepdf.Stream(pdf, stream), prepend=False)
 
 
+class _Missing(Exception):
+    """A record's file is not in storage (removed by hand, or lost)."""
+
+
+def _stored_bytes(stored: FieldFile) -> bytes:
+    try:
+        with stored.open("rb") as handle:
+            return handle.read()
+    except STORAGE_ERRORS as error:
+        raise _Missing from error
+
+
+def _is_jpeg(data: bytes) -> bool:
+    """Whether these bytes open as a JPEG; reads the header only, never the pixels."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.format == "JPEG"
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+def _page_image(record: Record) -> bytes:
+    """The page-sized JPEG the record checks made for a photo or DICOM.
+
+    A record checked before page images existed, or whose page image is missing from
+    storage or unreadable, gets one made here from its clean copy, and kept: the next
+    build reads it again instead of decoding the photo.
+    """
+    if record.page_image:
+        try:
+            data = _stored_bytes(record.page_image)
+        except _Missing:
+            logger.warning("Record %s: page image missing from storage, made again", record.pk)
+        else:
+            if _is_jpeg(data):
+                return data
+            logger.warning("Record %s: page image unreadable, made again", record.pk)
+    source = record.preview if record.preview else record.derivative
+    if not source:
+        raise _Missing
+    clean_copy = _stored_bytes(source)
+    try:
+        data = _downscaled_jpeg(io.BytesIO(clean_copy))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError("the photo could not be read; ask the patient to send it again") from error
+    old = record.page_image.name if record.page_image else ""
+    try:
+        record.page_image.save("page.jpg", ContentFile(data), save=False)
+        if old and old != record.page_image.name:
+            record.page_image.storage.delete(old)
+    except STORAGE_ERRORS:
+        # This file is made all the same; only the next build has to shrink it again.
+        logger.exception("Record %s: the page image could not be kept", record.pk)
+        return data
+    Record.objects.filter(pk=record.pk).update(page_image=record.page_image.name)
+    return data
+
+
+def _local_copy(stored: FieldFile, folder: Path, name: str) -> Path:
+    """A record's PDF copied out of private storage in pieces (storage may be remote)."""
+    path = folder / name
+    try:
+        source = stored.open("rb")
+    except STORAGE_ERRORS as error:
+        raise _Missing from error
+    with source, path.open("wb") as target:
+        shutil.copyfileobj(source, target, length=1024 * 1024)
+    return path
+
+
+def _qpdf_merge(parts: list[Path], output: Path) -> None:
+    """Concatenate PDFs with the qpdf command: it streams page content from the inputs,
+    so memory does not grow with the size of the records (pikepdf copying pages between
+    open files holds them in memory). The first part's outline and names are kept."""
+    first = parts[0]
+    command = ["qpdf", "--warning-exit-0", str(first), "--pages", ".", *map(str, parts[1:])]
+    done = subprocess.run(
+        [*command, "--", str(output)], capture_output=True, text=True, timeout=600, check=False
+    )
+    if done.returncode != 0:
+        raise ValueError(f"the records could not be merged ({done.stderr.strip()[:200]})")
+
+
 def case_file_build(case: Case, variant: str, output: Path, version: int = 1) -> Built:
-    """Render the case file to the local file ``output`` (written whole, then moved into
-    place). Record PDFs are merged from local copies, removed when this returns."""
-    with ExitStack() as copies:
-        return _build(case, variant, output, version, copies)
+    """Render the case file to ``output`` (written whole, then moved into place).
 
-
-def _build(case: Case, variant: str, output: Path, version: int, copies: ExitStack) -> Built:
+    WeasyPrint makes the front matter and the closing pages; each record PDF is copied
+    out of storage and stamped on its own; qpdf joins the parts; a last pass numbers the
+    pages. Only one record is open at a time, so memory stays flat however many
+    megabytes of scans a case holds.
+    """
     partner = variant == CaseFile.Variant.PARTNER
     if partner:
         # Checked again now: consent may have been withdrawn, text edited or a record
@@ -182,133 +281,160 @@ def _build(case: Case, variant: str, output: Path, version: int, copies: ExitSta
         records = list(
             case.records.ready().order_by(F("document_date").asc(nulls_last=True), "created_at")
         )
-    images: dict[str, bytes] = {}
-    entries: list[dict] = []
-    pdf_sources: list[tuple[dict, Path, date | None]] = []
-    budget = MAX_TOTAL_PAGES
-    for number, record in enumerate(records, 1):
-        entry = {
-            "number": number,
-            "category": record.get_category_display(),
-            "category_zh": glossary.RECORD_CATEGORIES.get(record.category, ""),
-            "date": record.document_date,
-            "description": record.description,
-            "pages": record.page_count or 1,
-            "included": True,
-            "reason": "",
-            "image": "",
-        }
-        try:
-            if partner:
-                # Only the approved, image-only partner copy: every kind of record is a
-                # PDF of burned page pictures by now.
-                copy = partner_copy_of(record)
-                if copy is None or not copy.is_current:
-                    raise PartnerFileRefused("a record's partner copy is no longer approved")
-                path = copies.enter_context(local_copy(copy.file, suffix=".pdf"))
-                with pikepdf.open(path) as probe:
-                    pages = len(probe.pages)
-                if pages > budget:
-                    raise ValueError(
-                        f"it has {pages} pages, more than a case file can hold "
-                        f"({budget} left); send it separately"
-                    )
-                entry["pages"] = pages
-                budget -= pages
-                pdf_sources.append((entry, path, record.document_date))
-            elif record.derivative_type == "application/pdf":
-                path = copies.enter_context(local_copy(record.derivative, suffix=".pdf"))
-                with pikepdf.open(path) as probe:
-                    pages = len(probe.pages)
-                if pages > MAX_RECORD_PAGES or pages > budget:
-                    raise ValueError(
-                        f"it has {pages} pages, more than a case file can hold "
-                        f"({min(MAX_RECORD_PAGES, budget)} left); send it separately"
-                    )
-                entry["pages"] = pages
-                budget -= pages
-                pdf_sources.append((entry, path, record.document_date))
-            else:
-                source = record.preview if record.preview else record.derivative
-                with source.open("rb") as handle:
-                    images[str(record.public_id)] = _downscaled_jpeg(handle)
-                entry["image"] = f"mcrecord:{record.public_id}"
-        except pikepdf.PasswordError:
-            entry.update(included=False, reason="the PDF is protected by a password")
-        except _UNREADABLE as error:
-            reason = str(error) if isinstance(error, ValueError) else "the file is damaged"
-            entry.update(included=False, reason=reason)
-        entries.append(entry)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".build-") as scratch:
+        folder = Path(scratch)
+        images: dict[str, bytes] = {}
+        entries: list[dict] = []
+        pdf_sources: list[tuple[dict, Path, date | None]] = []
+        # Every page counts against the limit: record pages and a page a photo.
+        budget = MAX_TOTAL_PAGES
+        for number, record in enumerate(records, 1):
+            entry = {
+                "number": number,
+                "category": record.get_category_display(),
+                "category_zh": glossary.RECORD_CATEGORIES.get(record.category, ""),
+                "date": record.document_date,
+                "description": record.description,
+                "pages": record.page_count or 1,
+                "included": True,
+                "reason": "",
+                "image": "",
+            }
+            try:
+                if partner:
+                    # Only the approved, image-only partner copy: every kind of record is a
+                    # PDF of burned page pictures by now.
+                    copy = partner_copy_of(record)
+                    if copy is None or not copy.is_current:
+                        raise PartnerFileRefused("a record's partner copy is no longer approved")
+                    path = _local_copy(copy.file, folder, f"record-{number}.pdf")
+                    with pikepdf.open(path) as probe:
+                        pages = len(probe.pages)
+                    if pages > budget:
+                        raise ValueError(_too_many(pages, budget))
+                    entry["pages"] = pages
+                    budget -= pages
+                    pdf_sources.append((entry, path, record.document_date))
+                elif record.derivative_type == "application/pdf":
+                    pages = record.page_count or 0
+                    if pages > MAX_RECORD_PAGES or pages > budget:
+                        raise ValueError(_too_many(pages, budget))
+                    path = _local_copy(record.derivative, folder, f"record-{number}.pdf")
+                    with pikepdf.open(path) as probe:
+                        pages = len(probe.pages)
+                    if pages > MAX_RECORD_PAGES or pages > budget:
+                        raise ValueError(_too_many(pages, budget))
+                    entry["pages"] = pages
+                    budget -= pages
+                    pdf_sources.append((entry, path, record.document_date))
+                else:
+                    if budget < 1:
+                        raise ValueError(_too_many(1, budget))
+                    images[str(record.public_id)] = _page_image(record)
+                    entry["image"] = f"mcrecord:{record.public_id}"
+                    entry["pages"] = 1
+                    budget -= 1
+            except pikepdf.PasswordError:
+                entry.update(included=False, reason="the PDF is protected by a password")
+            except _Missing:
+                entry.update(
+                    included=False,
+                    reason="its file is missing from storage; ask the patient to send it again",
+                )
+            except _UNREADABLE as error:
+                reason = str(error) if isinstance(error, ValueError) else "the file is damaged"
+                entry.update(included=False, reason=reason)
+            entries.append(entry)
 
-    fetcher = SafeFetcher(images)
-    context = _context(case, variant, entries, version)
-    main_html = render_to_string("cases/casefile/case_file.html", context)
-    main_pdf = HTML(string=main_html, url_fetcher=fetcher, base_url="mcstatic:").write_pdf()
-    closing_pdf = HTML(
-        string=render_to_string("cases/casefile/closing.html", context), url_fetcher=fetcher
-    ).write_pdf()
+        fetcher = SafeFetcher(images)
+        context = _context(case, variant, entries, version)
+        main_html = render_to_string("cases/casefile/case_file.html", context)
+        main_path, closing_path = folder / "main.pdf", folder / "closing.pdf"
+        HTML(string=main_html, url_fetcher=fetcher, base_url="mcstatic:").write_pdf(main_path)
+        HTML(
+            string=render_to_string("cases/casefile/closing.html", context), url_fetcher=fetcher
+        ).write_pdf(closing_path)
+        del images  # the photos are in the front matter now
 
-    with pikepdf.open(io.BytesIO(main_pdf)) as pdf:
+        with pikepdf.open(main_path) as main:
+            main_pages = len(main.pages)
         total_records = len(entries)
+        parts = [main_path]
+        bookmarks: list[tuple[str, int]] = []
         record_pages: set[int] = set()
-        with pdf.open_outline() as outline:
-            for entry, path, document_date in pdf_sources:
-                bookmark_day = _day(document_date)
-                try:
-                    with pikepdf.open(path) as record_pdf:
-                        start = len(pdf.pages)
-                        count = len(record_pdf.pages)
-                        for index, page in enumerate(record_pdf.pages, 1):
-                            pdf.pages.append(page)
-                            record_pages.add(len(pdf.pages) - 1)
-                            _stamp(
-                                pdf,
-                                pdf.pages[-1],
-                                f"{case.reference} \u00b7 Record {entry['number']} of "
-                                f"{total_records} \u00b7 page {index}/{count}",
-                            )
-                        outline.root.append(
-                            pikepdf.OutlineItem(
-                                f"Record {entry['number']}: {entry['category']} · "
-                                f"{entry['category_zh']} ({bookmark_day})",
-                                start,
-                            )
+        start = main_pages
+        for entry, path, document_date in pdf_sources:
+            stamped = folder / f"stamped-{entry['number']}.pdf"
+            try:
+                with pikepdf.open(path) as record_pdf:
+                    count = len(record_pdf.pages)
+                    for index, page in enumerate(record_pdf.pages, 1):
+                        _stamp(
+                            record_pdf,
+                            page,
+                            f"{case.reference} \u00b7 Record {entry['number']} of "
+                            f"{total_records} \u00b7 page {index}/{count}",
                         )
-                except (pikepdf.PdfError, OSError) as error:
-                    entry.update(included=False, reason=f"it could not be merged ({error})")
-            with pikepdf.open(io.BytesIO(closing_pdf)) as closing:
-                start = len(pdf.pages)
-                pdf.pages.extend(closing.pages)
-                outline.root.append(pikepdf.OutlineItem("What this file is not", start))
-        # Page numbers over the whole file, and the reference on pages that lack it.
-        total = len(pdf.pages)
-        label = f"{case.reference} \u00b7 {'Partner (pseudonymised)' if partner else 'Internal'}"
-        for number, page in enumerate(pdf.pages, 1):
-            if number > 1:
-                if number - 1 not in record_pages:
-                    _stamp(pdf, page, f"{label} \u00b7 v{version}")
-                _stamp(pdf, page, f"Page {number} of {total}", right=True)
-        # Nothing may ride along: no attachments, no scripts.
-        if "/Names" in pdf.Root:
-            for key in ("/EmbeddedFiles", "/JavaScript"):
-                if key in pdf.Root.Names:
-                    del pdf.Root.Names[key]
-        with pdf.open_metadata() as meta:
-            meta["dc:title"] = f"Case file {case.reference} ({variant}, v{version})"
-            meta["dc:description"] = "medChina Intake case file for a second-opinion review"
-        pdf.docinfo["/Title"] = f"Case file {case.reference} ({variant}, v{version})"
-        pdf.docinfo["/Subject"] = "medChina Intake case file for a second-opinion review"
-        pdf.docinfo["/CreationDate"] = timezone.now().strftime("D:%Y%m%d%H%M%SZ")
-        pdf.docinfo["/Producer"] = "medChina Intake (WeasyPrint, pikepdf)"
-        page_count = len(pdf.pages)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part", delete=False) as tmp:
-            temporary = Path(tmp.name)
-        try:
-            pdf.save(temporary)
-            os.replace(temporary, output)
-        finally:
-            temporary.unlink(missing_ok=True)
+                    record_pdf.save(stamped)
+            except (pikepdf.PdfError, OSError) as error:
+                entry.update(included=False, reason=f"it could not be merged ({error})")
+                continue
+            finally:
+                path.unlink(missing_ok=True)
+            parts.append(stamped)
+            bookmarks.append(
+                (
+                    f"Record {entry['number']}: {entry['category']} · "
+                    f"{entry['category_zh']} ({_day(document_date)})",
+                    start,
+                )
+            )
+            record_pages.update(range(start, start + count))
+            start += count
+        bookmarks.append(("What this file is not", start))
+        parts.append(closing_path)
+        merged = folder / "merged.pdf"
+        _qpdf_merge(parts, merged)
+        for part in parts[1:-1]:
+            part.unlink(missing_ok=True)
+
+        with pikepdf.open(merged) as pdf:
+            with pdf.open_outline() as outline:
+                for title, page_index in bookmarks:
+                    outline.root.append(pikepdf.OutlineItem(title, page_index))
+            # Page numbers over the whole file, and the reference on pages that lack it.
+            total = len(pdf.pages)
+            label = (
+                f"{case.reference} \u00b7 {'Partner (pseudonymised)' if partner else 'Internal'}"
+            )
+            for number, page in enumerate(pdf.pages, 1):
+                if number > 1:
+                    if number - 1 not in record_pages:
+                        _stamp(pdf, page, f"{label} \u00b7 v{version}")
+                    _stamp(pdf, page, f"Page {number} of {total}", right=True)
+            # Nothing may ride along: no attachments, no scripts.
+            if "/Names" in pdf.Root:
+                for key in ("/EmbeddedFiles", "/JavaScript"):
+                    if key in pdf.Root.Names:
+                        del pdf.Root.Names[key]
+            with pdf.open_metadata() as meta:
+                meta["dc:title"] = f"Case file {case.reference} ({variant}, v{version})"
+                meta["dc:description"] = "medChina Intake case file for a second-opinion review"
+            pdf.docinfo["/Title"] = f"Case file {case.reference} ({variant}, v{version})"
+            pdf.docinfo["/Subject"] = "medChina Intake case file for a second-opinion review"
+            pdf.docinfo["/CreationDate"] = timezone.now().strftime("D:%Y%m%d%H%M%SZ")
+            pdf.docinfo["/Producer"] = "medChina Intake (WeasyPrint, pikepdf, qpdf)"
+            page_count = len(pdf.pages)
+            with tempfile.NamedTemporaryFile(
+                dir=output.parent, suffix=".part", delete=False
+            ) as tmp:
+                temporary = Path(tmp.name)
+            try:
+                pdf.save(temporary)
+                os.replace(temporary, output)
+            finally:
+                temporary.unlink(missing_ok=True)
     excluded = [
         {"number": e["number"], "category": e["category"], "reason": e["reason"]}
         for e in entries

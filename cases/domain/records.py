@@ -57,3 +57,9 @@ def original_name_clean(name: str) -> str:
         else:
             name = name[: MAX_NAME - 1] + "…"
     return name
+
+
+# A photo or scan preview as a case file prints it: the long side in pixels (A4 at about
+# 190 dpi) and its JPEG quality. The record checks make it once; case files reuse it.
+PAGE_IMAGE_SIDE = 1600
+PAGE_IMAGE_QUALITY = 82

@@ -83,6 +83,10 @@ class Record(models.Model):
     preview = models.FileField(
         upload_to=_record_path, storage=private_storage_for_fields, max_length=200, blank=True
     )
+    # Photos and DICOM: the page-sized JPEG case files print (made by the checks).
+    page_image = models.FileField(
+        upload_to=_record_path, storage=private_storage_for_fields, max_length=200, blank=True
+    )
     page_count = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     state = models.CharField(

@@ -175,6 +175,9 @@ def _store_outputs(record: Record, checked: checks.CheckedRecord) -> None:
         if checked.preview is not None:
             with checked.preview.open("rb") as handle:
                 record.preview.save("preview.jpg", File(handle), save=False)
+        if checked.page_image is not None:
+            with checked.page_image.open("rb") as handle:
+                record.page_image.save("page.jpg", File(handle), save=False)
         record.sniffed_type = checked.sniffed_type
         record.derivative_type = checked.derivative_type
         record.page_count = checked.page_count

@@ -126,3 +126,24 @@ def test_a_case_file_is_rendered_from_stored_records_and_downloaded_by_staff(
     assert response.status_code == 200
     with pikepdf.open(io.BytesIO(_body(response))) as pdf:
         assert len(pdf.pages) == case_file.page_count >= 4
+
+
+@pytest.mark.django_db
+def test_a_page_image_gone_from_storage_is_made_again_and_kept(private_backend, tmp_path):
+    from cases.casefile.render import case_file_build
+
+    case, patient = patient_case()
+    added = record_add(
+        case=case, file=ContentFile(jpeg_bytes((2000, 1500)), name="photo.jpg"),
+        category="lab", uploaded_by=patient.user, run_checks=False,
+    )  # fmt: skip
+    record_process(record_id=added.record.pk)
+    photo = Record.objects.get(pk=added.record.pk)
+    assert photo.page_image.name in private_backend.stored()
+    photo.page_image.storage.delete(photo.page_image.name)
+
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+
+    assert built.excluded == []
+    photo.refresh_from_db()
+    assert photo.page_image.name in private_backend.stored()

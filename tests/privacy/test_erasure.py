@@ -38,6 +38,18 @@ def test_erasing_removes_the_case_its_rows_and_its_files(private_storage, run_on
     assert Case.objects.filter(pk=other.pk).exists()
 
 
+def test_erasing_removes_the_page_images_case_files_print(private_storage, run_on_commit):
+    case, _membership = full_case()
+    photo = case.records.get(original_name="scan.jpg")
+    assert photo.page_image and photo.page_image.storage.exists(photo.page_image.name)
+
+    erased = _erase(case, run_on_commit)
+
+    assert photo.page_image.name in erased.files
+    assert not photo.page_image.storage.exists(photo.page_image.name)
+    assert files_in(private_storage) == []
+
+
 def test_erasing_leaves_a_tombstone_and_does_not_touch_earlier_audit_rows(run_on_commit):
     case, _ = full_case()
     reference = case.reference

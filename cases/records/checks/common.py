@@ -50,6 +50,9 @@ class CheckedRecord:
     page_count: int | None = None
     metadata: dict = field(default_factory=dict)  # JSON-safe, never identifying
     preview: Path | None = None  # DICOM only: a JPEG to look at
+    # Photos and DICOM: the page-sized JPEG a case file prints, made once here so no case
+    # file build decodes the original again.
+    page_image: Path | None = None
 
 
 @contextmanager

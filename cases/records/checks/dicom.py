@@ -23,7 +23,13 @@ from cases.records.checks.common import (
     CheckedRecord,
     RecordRejected,
 )
-from cases.records.checks.images import _placeholder, _reading, _save_clean, _save_thumbnail
+from cases.records.checks.images import (
+    _placeholder,
+    _reading,
+    _save_clean,
+    _save_page_image,
+    _save_thumbnail,
+)
 from cases.records.checks.messages import DICOM_DAMAGED, DICOMDIR
 
 logger = logging.getLogger(__name__)
@@ -77,12 +83,15 @@ def _check_dicom(source: Path, workdir: Path) -> CheckedRecord:
             handle.write(bytes(len(preamble)))
         metadata["removed"].append("preamble contents")
 
+    page_image = workdir / "page.jpg"
     if image is None:
         _placeholder("DICOM", preview, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         _placeholder("DICOM", thumbnail, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        _placeholder("DICOM", page_image, (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     else:
         _save_clean(image, preview, format="JPEG", quality=JPEG_QUALITY)
         _save_thumbnail(image, thumbnail)
+        _save_page_image(image, page_image)
     return CheckedRecord(
         kind="dicom",
         sniffed_type="application/dicom",
@@ -91,6 +100,7 @@ def _check_dicom(source: Path, workdir: Path) -> CheckedRecord:
         thumbnail=thumbnail,
         metadata=metadata,
         preview=preview,
+        page_image=page_image,
     )
 
 

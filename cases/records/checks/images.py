@@ -15,6 +15,7 @@ import pikepdf
 import pillow_heif
 from PIL import Image, ImageCms, ImageDraw, ImageFont, ImageOps
 
+from cases.domain.records import PAGE_IMAGE_QUALITY, PAGE_IMAGE_SIDE
 from cases.records.checks.common import (
     _IMAGE_ERRORS,
     JPEG_QUALITY,
@@ -109,6 +110,8 @@ def _check_image(source: Path, sniffed: str, workdir: Path) -> CheckedRecord:
             derivative, derivative_type = workdir / "derivative.jpg", "image/jpeg"
             _save_clean(clean, derivative, format="JPEG", quality=JPEG_QUALITY)
         _save_thumbnail(clean, thumbnail)
+        page_image = workdir / "page.jpg"
+        _save_page_image(clean, page_image)
     return CheckedRecord(
         kind="image",
         sniffed_type=sniffed,
@@ -116,6 +119,7 @@ def _check_image(source: Path, sniffed: str, workdir: Path) -> CheckedRecord:
         derivative_type=derivative_type,
         thumbnail=thumbnail,
         metadata={"width": width, "height": height},
+        page_image=page_image,
     )
 
 
@@ -282,6 +286,20 @@ def _save_thumbnail(img: Image.Image, output: Path) -> None:
         # reducing_gap lets Pillow shrink by whole blocks first: ~10 ms for 12 megapixels.
         small = small.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
     _save_clean(_flatten(small), output, format="JPEG", quality=THUMBNAIL_QUALITY)
+
+
+def _save_page_image(img: Image.Image, output: Path) -> None:
+    """The JPEG a case file prints: at most PAGE_IMAGE_SIDE on either side."""
+    page = _eight_bit(img)
+    width, height = page.size
+    scale = PAGE_IMAGE_SIDE / max(width, height)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        page = page.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    page = _flatten(page)
+    if page.mode not in {"RGB", "L"}:
+        page = page.convert("RGB")
+    _save_clean(page, output, format="JPEG", quality=PAGE_IMAGE_QUALITY, optimize=True)
 
 
 def _add_pdf_page(pdf: pikepdf.Pdf, img: Image.Image) -> None:

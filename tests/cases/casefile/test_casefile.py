@@ -365,3 +365,183 @@ def test_a_render_interrupted_by_a_dead_worker_does_not_block_the_next(run_on_co
     assert stuck.state == CaseFile.State.FAILED and "interrupted" in stuck.last_error
     fresh.refresh_from_db()
     assert fresh.version == 2 and fresh.state == CaseFile.State.READY
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "records"
+
+
+def _photo_record(case, *, size=(2400, 1800), name="ward-photo.jpg", content=None):
+    from tests.records_support import jpeg_bytes
+
+    record = record_add(
+        case=case,
+        file=ContentFile(content or jpeg_bytes(size, "navy"), name=name),
+        category="imaging_report",
+        run_checks=False,
+    ).record
+    record_process(record_id=record.pk)
+    record.refresh_from_db()
+    return record
+
+
+def _printed_photos(path: Path, size: tuple[int, int]) -> int:
+    with pikepdf.open(path) as pdf:
+        return sum(
+            1
+            for page in pdf.pages
+            for image in page.get_images().values()
+            if (int(image.Width), int(image.Height)) == size
+        )
+
+
+def _replace(stored, content: bytes) -> None:
+    stored.storage.delete(stored.name)
+    stored.storage.save(stored.name, ContentFile(content))
+
+
+def test_a_checked_photo_keeps_the_page_image_case_files_print(tmp_path):
+    from PIL import Image
+
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    assert photo.page_image
+    with photo.page_image.open("rb") as handle, Image.open(handle) as image:
+        assert image.format == "JPEG" and max(image.size) == 1600
+    # The build reads only the page image: with the photo itself gone, it is still printed.
+    photo.derivative.storage.delete(photo.derivative.name)
+    output = tmp_path / "internal.pdf"
+    built = case_file_build(case, "internal", output)
+    assert built.excluded == []
+    assert _printed_photos(output, (1600, 1200)) == 1
+
+
+def test_a_photo_checked_before_page_images_is_shrunk_once_and_kept(tmp_path):
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    photo.page_image.storage.delete(photo.page_image.name)
+    type(photo).objects.filter(pk=photo.pk).update(page_image="")
+    case_file_build(case, "internal", tmp_path / "first.pdf")
+    photo.refresh_from_db()
+    assert photo.page_image and photo.page_image.storage.exists(photo.page_image.name)
+    photo.derivative.storage.delete(photo.derivative.name)
+    built = case_file_build(case, "internal", tmp_path / "second.pdf")
+    assert built.excluded == []
+    assert _printed_photos(tmp_path / "second.pdf", (1600, 1200)) == 1
+
+
+def test_a_page_image_missing_from_storage_is_made_again_from_the_clean_copy(tmp_path):
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    photo.page_image.storage.delete(photo.page_image.name)
+
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+
+    assert built.excluded == []
+    assert _printed_photos(tmp_path / "internal.pdf", (1600, 1200)) == 1
+    photo.refresh_from_db()
+    assert photo.page_image.storage.exists(photo.page_image.name)
+
+
+def test_a_page_image_that_is_not_a_jpeg_is_made_again_and_replaced(tmp_path):
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    _replace(photo.page_image, b"<html>not a picture</html>")
+
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+
+    assert built.excluded == []
+    assert _printed_photos(tmp_path / "internal.pdf", (1600, 1200)) == 1
+    photo.refresh_from_db()
+    with photo.page_image.open("rb") as handle:
+        assert handle.read(3) == b"\xff\xd8\xff"
+
+
+def test_a_photo_missing_from_storage_is_left_out_with_a_reason_and_the_file_is_made(
+    tmp_path,
+):
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    for stored in (photo.page_image, photo.derivative):
+        stored.storage.delete(stored.name)
+
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+
+    assert built.excluded == [
+        {
+            "number": 3,
+            "category": "Imaging report",
+            "reason": "its file is missing from storage; ask the patient to send it again",
+        }
+    ]
+    assert "Record 2 of 3 · page 2/2" in _text(tmp_path / "internal.pdf")
+
+
+def test_a_clean_copy_that_cannot_be_decoded_is_left_out_with_a_reason(tmp_path):
+    case, *_ = _ready_case()
+    photo = _photo_record(case)
+    photo.page_image.storage.delete(photo.page_image.name)
+    _replace(photo.derivative, (FIXTURES / "hostile_truncated.jpg").read_bytes())
+
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+
+    assert [item["reason"] for item in built.excluded] == [
+        "the photo could not be read; ask the patient to send it again"
+    ]
+    assert _printed_photos(tmp_path / "internal.pdf", (1600, 1200)) == 0
+
+
+def test_a_record_pdf_missing_from_storage_is_left_out_and_the_task_finishes(run_on_commit):
+    case, _membership, coordinator = _ready_case()
+    letter = case.records.get(description="Report a")
+    letter.derivative.storage.delete(letter.derivative.name)
+
+    with run_on_commit():
+        case_file = case_file_request(case=case, variant="internal", by=coordinator)
+
+    case_file.refresh_from_db()
+    assert case_file.state == CaseFile.State.READY
+    assert [item["reason"] for item in case_file.excluded] == [
+        "its file is missing from storage; ask the patient to send it again"
+    ]
+
+
+def test_a_photo_that_cannot_be_decoded_is_refused_at_its_check_and_stores_no_page_image(
+    private_storage, tmp_path
+):
+    case, *_ = _ready_case()
+    photo = _photo_record(
+        case, name="cut-off.jpg", content=(FIXTURES / "hostile_truncated.jpg").read_bytes()
+    )
+
+    assert photo.state == photo.State.REJECTED
+    assert not photo.page_image and not photo.derivative
+    assert not [p for p in private_storage.rglob("page*.jpg")]
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+    assert built.excluded == []  # a refused record is not in the case file at all
+
+
+def test_photos_count_against_the_page_limit(tmp_path, monkeypatch):
+    from cases.casefile import render
+
+    case, *_ = _ready_case()  # two records of two pages each
+    _photo_record(case)
+    monkeypatch.setattr(render, "MAX_TOTAL_PAGES", 4)
+    built = case_file_build(case, "internal", tmp_path / "internal.pdf")
+    assert [item["category"] for item in built.excluded] == ["Imaging report"]
+    assert "more than a case file can hold (0 left)" in built.excluded[0]["reason"]
+
+
+def test_record_pdfs_are_merged_with_their_stamps_and_bookmarks(tmp_path):
+    case, *_ = _ready_case()
+    output = tmp_path / "internal.pdf"
+    built = case_file_build(case, "internal", output)
+    with pikepdf.open(output) as pdf:
+        assert len(pdf.pages) == built.page_count
+        with pdf.open_outline() as outline:
+            titles = [item.title for item in outline.root]
+    assert any(title.startswith("Record 2:") for title in titles)
+    assert titles[-1] == "What this file is not"
+    text = _text(output)
+    assert "Record 2 of 2 · page 2/2" in text
+    assert f"Page {built.page_count} of {built.page_count}" in text
+    assert not list(output.parent.glob(".build-*"))  # the scratch folder is gone

@@ -110,6 +110,11 @@ def test_it_strips_gps_and_exif_from_a_photo_and_turns_it_upright(tmp_path):
         assert not is_red(upright.getpixel((75, 115)))
     assert_clean_jpeg_thumbnail(record, tmp_path)
     assert_no_metadata(record.thumbnail)
+    # The page a case file prints: made here, upright and without the photo's metadata.
+    assert record.page_image == tmp_path / "page.jpg"
+    assert_no_metadata(record.page_image)
+    with Image.open(record.page_image) as page:
+        assert page.format == "JPEG" and page.size == (80, 120)
 
 
 def test_it_keeps_a_png_as_a_png_without_its_text_or_exif(tmp_path):
@@ -200,6 +205,10 @@ def test_it_reads_a_dicom_scan_without_copying_who_the_patient_is_into_metadata(
         assert preview.convert("L").getpixel((5, 32)) < 60
         assert preview.convert("L").getpixel((60, 32)) > 190
     assert_clean_jpeg_thumbnail(record, tmp_path)
+    with Image.open(record.page_image) as page:
+        assert page.format == "JPEG" and page.size == (64, 64)
+    for detail in IDENTIFYING:
+        assert detail.encode() not in record.page_image.read_bytes()
 
 
 def test_it_accepts_a_dicom_without_pixel_data_with_a_placeholder_preview(tmp_path):
@@ -282,6 +291,16 @@ def test_a_large_photo_gets_a_400_pixel_thumbnail(tmp_path):
 
     with Image.open(record.thumbnail) as thumbnail:
         assert thumbnail.size == (400, 300)
+
+
+def test_a_large_photo_gets_a_page_image_1600_pixels_long(tmp_path):
+    photo = tmp_path / "large.jpg"
+    Image.new("RGB", (2000, 1500), (30, 120, 200)).save(photo, quality=90)
+
+    record = record_check(photo, tmp_path / "work")
+
+    with Image.open(record.page_image) as page:
+        assert page.format == "JPEG" and page.size == (1600, 1200)
 
 
 # --- hostile files ------------------------------------------------------------------------
