@@ -300,6 +300,47 @@ def test_redact_record_prints_the_boxes_and_accepts_them(run_on_commit, letter_p
         call_command("redact_record", case.reference, "2")
 
 
+def test_the_operator_builds_a_partner_file_only_from_copies_redact_record_approved(
+    run_on_commit, letter_pdf, tmp_path, capsys
+):
+    case, membership = hope_case()
+    services.consent_give(case=case, kind=ConsentKind.SHARING, user=membership.user)
+    record = add_record(case, letter_pdf, "letter.pdf", run_on_commit)
+    output = tmp_path / "partner.pdf"
+    build = ["build_case_file", case.reference, "--variant", "partner", "--output", str(output)]
+    with pytest.raises(CommandError, match=r"1 record\(s\) still need their redaction reviewed"):
+        call_command(*build)
+
+    # Proposing again only prints the boxes: nothing is approved without --accept.
+    call_command("redact_record", case.reference, "1")
+    printed = capsys.readouterr().out
+    assert "page 1 (text):" in printed and "Approved" not in printed
+    record.partner_copy.refresh_from_db()
+    assert record.partner_copy.state == PartnerCopy.State.REVIEW
+    with pytest.raises(CommandError, match="redaction reviewed"):
+        call_command(*build)
+    assert not output.exists()
+
+    call_command("redact_record", case.reference, "1", "--accept")
+    record.partner_copy.refresh_from_db()
+    assert record.partner_copy.state == PartnerCopy.State.APPROVED
+    capsys.readouterr()
+    call_command(*build)
+    printed = capsys.readouterr().out
+    assert str(output) in printed and " pages " in printed
+    assert "not included" not in printed and "verified: no identifiers found" in printed
+    text = subprocess.run(
+        ["pdftotext", str(output), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Record 1 of 1 · page 1/1" in text
+    for identifier in ("Hope", "9434765919", "943 476 5919", "LS1 4AP", "07700", "Shah"):
+        assert identifier not in text
+    # The record's page is the approved copy's picture, boxes burned in.
+    with pikepdf.open(output) as pdf:
+        pictures = [p for page in pdf.pages for p in page.get_images().values()]
+    assert len(pictures) == 1
+
+
 def test_the_demo_cases_partner_file_includes_its_letter_redacted(tmp_path, capsys):
     from cases.models import Case
 
