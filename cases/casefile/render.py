@@ -140,12 +140,72 @@ def _day(day: date | None) -> str:
     return f"{day:%Y-%m-%d}" if day else "undated"
 
 
+# The strip at the foot of a record's pages that holds its stamps; the page's own content is
+# scaled into the space above it, so a stamp never covers anything on the record.
+STRIP = 22.0
+
+
+def _reserve_strip(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """Turn the page upright (its /Rotate drawn into the content) and scale its content
+    into the space above a blank strip at the foot, where the stamps go."""
+    box = [float(v) for v in page.cropbox]
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    rotate = int(page.obj.get("/Rotate", 0)) % 360
+    # Upright: from the page's own coordinates to a box at (0, 0) as a reader shows it.
+    upright = {
+        0: (1, 0, 0, 1, -x0, -y0),
+        90: (0, -1, 1, 0, -y0, x1),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, 1, -1, 0, y1, -x0),
+    }[rotate]
+    if rotate in (90, 270):
+        w, h = h, w
+    s = (h - STRIP) / h
+    # Then scaled about the top centre into the space above the strip.
+    scale = (s, 0, 0, s, (w - s * w) / 2, STRIP)
+    matrix = _times(upright, scale)
+    cm = " ".join(f"{v:.4f}" for v in matrix).encode()
+    page.contents_add(pikepdf.Stream(pdf, b"q " + cm + b" cm\n"), prepend=True)
+    page.contents_add(pikepdf.Stream(pdf, b"\nQ"), prepend=False)
+    for annotation in page.obj.get("/Annots", []):
+        if "/Rect" in annotation:
+            annotation.Rect = pikepdf.Array(_moved(matrix, [float(v) for v in annotation.Rect]))
+    page.obj.MediaBox = pikepdf.Array([0, 0, w, h])
+    for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"):
+        if name in page.obj:
+            del page.obj[name]
+
+
+def _times(first: tuple, then: tuple) -> tuple:
+    """The PDF matrix that applies ``first`` and then ``then``."""
+    a, b, c, d, e, f = first
+    a2, b2, c2, d2, e2, f2 = then
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _moved(matrix: tuple, rect: list[float]) -> list[float]:
+    a, b, c, d, e, f = matrix
+    points = [(x, y) for x in (rect[0], rect[2]) for y in (rect[1], rect[3])]
+    xs = [a * x + c * y + e for x, y in points]
+    ys = [b * x + d * y + f for x, y in points]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
 def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, text: str, *, right: bool = False) -> None:
     """Write a small footer line on a page (Helvetica, Windows-1252 characters)."""
-    box = page.mediabox
+    box = page.cropbox
     width = 8 * 0.5 * len(text)  # Helvetica averages about half an em a character
     x = float(box[2]) - 28 - width if right else float(box[0]) + 28
-    y = float(box[1]) + 14
+    # In the strip of a record's page (``_reserve_strip``); in the margin of our own pages.
+    y = float(box[1]) + 8
     font = pdf.make_indirect(
         pikepdf.Dictionary(
             Type=pikepdf.Name.Font,
@@ -260,6 +320,33 @@ def _qpdf_merge(parts: list[Path], output: Path) -> None:
         raise ValueError(f"the records could not be merged ({done.stderr.strip()[:200]})")
 
 
+def _main_pdf(
+    context: dict[str, Any], fetcher: SafeFetcher, pdf_sources: list, output: Path
+) -> None:
+    """Our own pages, with each record's first page in the merged file in the index.
+
+    Photos are pages of this document (CSS ``target-counter``); PDF records follow it, so
+    their first pages depend on its length: it is laid out once to learn it, then again
+    with the numbers (again if they changed its length, which they seldom do).
+    """
+    html = render_to_string("cases/casefile/case_file.html", context)
+    document = HTML(string=html, url_fetcher=fetcher, base_url="mcstatic:").render()
+    for _ in range(3):
+        if not pdf_sources:
+            break
+        start = len(document.pages) + 1
+        for entry, _path, _document_date in pdf_sources:
+            entry["start_page"] = start
+            start += entry["pages"]
+        html = render_to_string("cases/casefile/case_file.html", context)
+        laid_out = HTML(string=html, url_fetcher=fetcher, base_url="mcstatic:").render()
+        settled = len(laid_out.pages) == len(document.pages)
+        document = laid_out
+        if settled:
+            break
+    document.write_pdf(output)
+
+
 def case_file_build(case: Case, variant: str, output: Path, version: int = 1) -> Built:
     """Render the case file to ``output`` (written whole, then moved into place).
 
@@ -349,9 +436,8 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
 
         fetcher = SafeFetcher(images)
         context = _context(case, variant, entries, version)
-        main_html = render_to_string("cases/casefile/case_file.html", context)
         main_path, closing_path = folder / "main.pdf", folder / "closing.pdf"
-        HTML(string=main_html, url_fetcher=fetcher, base_url="mcstatic:").write_pdf(main_path)
+        _main_pdf(context, fetcher, pdf_sources, main_path)
         HTML(
             string=render_to_string("cases/casefile/closing.html", context), url_fetcher=fetcher
         ).write_pdf(closing_path)
@@ -370,6 +456,7 @@ def case_file_build(case: Case, variant: str, output: Path, version: int = 1) ->
                 with pikepdf.open(path) as record_pdf:
                     count = len(record_pdf.pages)
                     for index, page in enumerate(record_pdf.pages, 1):
+                        _reserve_strip(record_pdf, page)
                         _stamp(
                             record_pdf,
                             page,
