@@ -270,6 +270,11 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
             key=lambda f: f.version,
             default=None,
         )
+        checks = (
+            approval_checks(case_file=newest_partner, by=request.user)
+            if newest_partner and not newest_partner.approved_at
+            else []
+        )
         return self._page(
             request,
             case,
@@ -283,10 +288,11 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
             problems=partner_file_problems(case),
             sharing_consent=access.sharing_consent_active(case),
             newest_partner=newest_partner,
-            checks=(
-                approval_checks(case_file=newest_partner, by=request.user)
-                if newest_partner and not newest_partner.approved_at
-                else []
+            checks=checks,
+            # Release is a two-person decision: the person who may not approve this version
+            # is told so, instead of being offered a button that would refuse them.
+            not_yours=next(
+                (c.message for c in checks if c.name == "second_person" and not c.passed), ""
             ),
             rendering=any(
                 f.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING} for f in files

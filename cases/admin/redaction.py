@@ -93,6 +93,18 @@ class RedactionPagesMixin(admin.ModelAdmin):
                         no_identifiers=request.POST.get("no_identifiers") == "on",
                         by=request.user,
                     )
+                    if request.POST.get("then") == "approve":
+                        # The last page to review: saved and the copy approved in one step.
+                        copy.refresh_from_db()
+                        redaction.partner_copy_approve(partner_copy=copy, by=request.user)
+                        self.message_user(
+                            request,
+                            f"Page {page.number} saved; the partner copy of this record is "
+                            "approved.",
+                        )
+                        return HttpResponseRedirect(
+                            reverse("admin:cases_case_change", args=[case.pk])
+                        )
                     following = copy.pages.filter(number__gt=page.number, reviewed=False).first()
                     self.message_user(request, f"Page {page.number} saved.")
                     target = following.number if following else page.number
@@ -140,6 +152,9 @@ class RedactionPagesMixin(admin.ModelAdmin):
             boxes=boxes,
             words=list(enumerate(shown.words)) if shown else [],
             all_reviewed=bool(page_rows) and all(p.reviewed for p in page_rows),
+            # Every other page reviewed: this page's save can approve the copy too.
+            last_to_review=shown is not None
+            and all(p.reviewed for p in page_rows if p.number != shown.number),
             previous=number - 1 if number > 1 else None,
             following=number + 1 if number < len(page_rows) else None,
         )

@@ -275,6 +275,37 @@ def test_the_coordinator_reviews_a_page_in_the_workspace(run_on_commit, letter_p
     assert record.partner_copy.is_current
 
 
+def test_the_last_page_to_review_is_saved_and_approved_in_one_step(
+    run_on_commit, letter_pdf, staff_login
+):
+    case, _ = hope_case()
+    record = add_record(case, letter_pdf, "letter.pdf", run_on_commit)
+    client = staff_login(staff_in("coordinator"))
+    url = reverse("admin:cases_case_redaction", args=[case.pk, record.public_id])
+    assert "and approve the partner copy" in client.get(url).text  # one page: the last one
+    row = record.partner_copy.pages.get()
+
+    # A save that is refused approves nothing: no boxes and no "no identifiers" tick.
+    client.post(url, {"action": "save-page", "page": "1", "then": "approve"})
+    record.partner_copy.refresh_from_db()
+    assert not record.partner_copy.is_current
+
+    response = client.post(
+        url,
+        {
+            "action": "save-page",
+            "page": "1",
+            "keep": [str(i) for i in range(len(row.boxes))],
+            "then": "approve",
+        },
+    )
+    assert response.url == reverse("admin:cases_case_change", args=[case.pk])
+    record.partner_copy.refresh_from_db()
+    assert record.partner_copy.is_current and record.partner_copy.reviewed_at is not None
+    row.refresh_from_db()
+    assert row.reviewed
+
+
 def test_a_coordinator_who_may_not_see_the_case_cannot_review_it(
     run_on_commit, letter_pdf, staff_login
 ):

@@ -254,6 +254,18 @@ def test_the_approve_button_refuses_the_same_person_on_the_page(first, second, s
     assert case_file.approved_at is None
 
 
+def test_the_page_offers_approval_only_to_a_second_person(first, second, staff_login):
+    case = _reviewed_case(author=first)
+    case_file = _partner_file(case, by=first)
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+    button = f"Approve partner file v{case_file.version}</button>"
+
+    own = staff_login(first).get(url).text
+    assert button not in own
+    assert "You asked for this file" in own and "Ask another coordinator" in own
+    assert button in staff_login(second).get(url).text
+
+
 def test_the_approval_line_ends_with_one_full_stop(first, second, staff_login):
     case = _reviewed_case(author=first)
     Record.objects.filter(case=case).update(cleared_for_partner=False)
