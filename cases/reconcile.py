@@ -12,10 +12,12 @@ with the cause, an e-mail ``gave_up``. With a 60 s lease, a worker host that die
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from cases.casefile.build import MAX_RENDER_ATTEMPTS
@@ -40,6 +42,7 @@ STUCK_WAITING = timedelta(seconds=90)
 # A failed e-mail waits for its own retry; only one untouched this long is re-enqueued.
 FAILED_MAIL_AFTER = timedelta(minutes=20)
 MAX_SEND_ATTEMPTS = 9  # the task's first try and its 8 retries
+MAX_REDACT_ATTEMPTS = 5
 BATCH = 200
 
 
@@ -47,19 +50,137 @@ class BrokerDown(Exception):
     pass
 
 
-def _enqueue(task: Any, pk: int) -> None:
-    try:
-        task.delay(pk)
-    except Exception as error:
-        raise BrokerDown(type(error).__name__) from error
+@dataclass(frozen=True)
+class TaskBacked:
+    """One kind of row whose work a Celery task does, and how to recover it.
+
+    ``waiting`` picks rows whose message may be lost (queued too long); a row in the
+    ``working`` state whose lease ran out lost its worker. Either is enqueued again with
+    ``task_args(row)``, or given up on once it has used ``max_attempts``.
+    """
+
+    name: str
+    model: type[Model]
+    waiting: Callable[[datetime], Q]
+    working: str
+    max_attempts: int
+    give_up: Callable[[int], object]
+    task: Any
+    task_args: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda row: (row["pk"],)
+    fields: tuple[str, ...] = ()
 
 
-def _stuck(queryset: QuerySet[Any], now: datetime, waiting: Q, working: str) -> QuerySet[Any]:
-    expired = Q(state=working) & (
+def _queued(state: str) -> Callable[[datetime], Q]:
+    return lambda now: Q(state=state, queued_at__lt=now - STUCK_WAITING)
+
+
+def _record_give_up(pk: int) -> object:
+    return record_give_up(record_id=pk)
+
+
+def _case_file_give_up(pk: int) -> bool:
+    case_file_give_up(case_file_id=pk, error="the render kept stopping")
+    return True
+
+
+def _data_export_give_up(pk: int) -> bool:
+    data_export_give_up(export_id=pk, error="the build kept stopping")
+    return True
+
+
+def _partner_copy_give_up(pk: int) -> bool:
+    partner_copy_give_up(partner_copy_id=pk)
+    return True
+
+
+def _notification_give_up(pk: int) -> object:
+    return Notification.objects.filter(pk=pk).update(
+        state=Notification.State.GAVE_UP, lease_expires_at=None
+    )
+
+
+def _resume_redaction(row: dict[str, Any]) -> tuple[Any, ...]:
+    # A working copy goes on from the page after the last one it finished.
+    working = row["state"] == PartnerCopy.State.WORKING and row["pages_done"]
+    return (row["pk"], row["pages_done"] + 1 if working else 1)
+
+
+WORK: tuple[TaskBacked, ...] = (
+    TaskBacked(
+        "record checks",
+        Record,
+        _queued(Record.State.RECEIVED),
+        Record.State.CHECKING,
+        MAX_CHECK_ATTEMPTS,
+        _record_give_up,
+        record_check,
+    ),
+    TaskBacked(
+        "case files",
+        CaseFile,
+        _queued(CaseFile.State.QUEUED),
+        CaseFile.State.RENDERING,
+        MAX_RENDER_ATTEMPTS,
+        _case_file_give_up,
+        generate_case_file,
+    ),
+    TaskBacked(
+        "e-mails",
+        Notification,
+        # A failed e-mail waits for its own retry; only one left this long comes back here.
+        lambda now: (
+            _queued(Notification.State.QUEUED)(now)
+            | Q(state=Notification.State.FAILED, queued_at__lt=now - FAILED_MAIL_AFTER)
+        ),
+        Notification.State.SENDING,
+        MAX_SEND_ATTEMPTS,
+        _notification_give_up,
+        notification_send,
+    ),
+    TaskBacked(
+        "data downloads",
+        DataExport,
+        _queued(DataExport.State.QUEUED),
+        DataExport.State.BUILDING,
+        MAX_EXPORT_ATTEMPTS,
+        _data_export_give_up,
+        build_data_export,
+    ),
+    TaskBacked(
+        "redaction proposals",
+        PartnerCopy,
+        _queued(PartnerCopy.State.QUEUED),
+        PartnerCopy.State.WORKING,
+        MAX_REDACT_ATTEMPTS,
+        _partner_copy_give_up,
+        redact_record,
+        task_args=_resume_redaction,
+        fields=("state", "pages_done"),
+    ),
+)
+
+
+def _stuck(work: TaskBacked, now: datetime) -> QuerySet[Any]:
+    expired = Q(state=work.working) & (
         Q(lease_expires_at__lt=now)
         | Q(lease_expires_at__isnull=True, queued_at__lt=now - STUCK_WAITING)
     )
-    return queryset.filter(waiting | expired).order_by("queued_at")[:BATCH]
+    rows = work.model._default_manager.filter(work.waiting(now) | expired)
+    return rows.order_by("queued_at")[:BATCH]
+
+
+def _recover(work: TaskBacked, now: datetime, counts: dict[str, int]) -> None:
+    for row in _stuck(work, now).values("pk", "attempts", *work.fields):
+        if row["attempts"] >= work.max_attempts:
+            if work.give_up(row["pk"]):
+                counts["gave_up"] += 1
+            continue
+        work.model._default_manager.filter(pk=row["pk"]).update(queued_at=now)
+        try:
+            work.task.delay(*work.task_args(row))
+        except Exception as error:
+            raise BrokerDown(type(error).__name__) from error
+        counts["requeued"] += 1
 
 
 def reconcile(now: datetime | None = None) -> dict[str, int]:
@@ -67,95 +188,10 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"requeued": 0, "gave_up": 0}
     try:
-        _records(now, counts)
-        _case_files(now, counts)
-        _notifications(now, counts)
-        _data_exports(now, counts)
-        _partner_copies(now, counts)
+        for work in WORK:
+            _recover(work, now, counts)
     except BrokerDown as error:
         logger.warning("reconciler stopped: broker unavailable", extra={"error": str(error)})
     if counts["requeued"] or counts["gave_up"]:
         logger.info("reconciled stuck work", extra=counts)
     return counts
-
-
-def _records(now: datetime, counts: dict[str, int]) -> None:
-    waiting = Q(state=Record.State.RECEIVED, queued_at__lt=now - STUCK_WAITING)
-    for pk, attempts in _stuck(
-        Record.objects.all(), now, waiting, Record.State.CHECKING
-    ).values_list("pk", "attempts"):
-        if attempts >= MAX_CHECK_ATTEMPTS:
-            if record_give_up(record_id=pk):
-                counts["gave_up"] += 1
-            continue
-        Record.objects.filter(pk=pk).update(queued_at=now)
-        _enqueue(record_check, pk)
-        counts["requeued"] += 1
-
-
-def _case_files(now: datetime, counts: dict[str, int]) -> None:
-    waiting = Q(state=CaseFile.State.QUEUED, queued_at__lt=now - STUCK_WAITING)
-    for pk, attempts in _stuck(
-        CaseFile.objects.all(), now, waiting, CaseFile.State.RENDERING
-    ).values_list("pk", "attempts"):
-        if attempts >= MAX_RENDER_ATTEMPTS:
-            case_file_give_up(case_file_id=pk, error="the render kept stopping")
-            counts["gave_up"] += 1
-            continue
-        CaseFile.objects.filter(pk=pk).update(queued_at=now)
-        _enqueue(generate_case_file, pk)
-        counts["requeued"] += 1
-
-
-def _notifications(now: datetime, counts: dict[str, int]) -> None:
-    waiting = Q(state=Notification.State.QUEUED, queued_at__lt=now - STUCK_WAITING) | Q(
-        state=Notification.State.FAILED, queued_at__lt=now - FAILED_MAIL_AFTER
-    )
-    for pk, attempts in _stuck(
-        Notification.objects.all(), now, waiting, Notification.State.SENDING
-    ).values_list("pk", "attempts"):
-        if attempts >= MAX_SEND_ATTEMPTS:
-            Notification.objects.filter(pk=pk).update(
-                state=Notification.State.GAVE_UP, lease_expires_at=None
-            )
-            counts["gave_up"] += 1
-            continue
-        Notification.objects.filter(pk=pk).update(queued_at=now)
-        _enqueue(notification_send, pk)
-        counts["requeued"] += 1
-
-
-def _data_exports(now: datetime, counts: dict[str, int]) -> None:
-    waiting = Q(state=DataExport.State.QUEUED, queued_at__lt=now - STUCK_WAITING)
-    for pk, attempts in _stuck(
-        DataExport.objects.all(), now, waiting, DataExport.State.BUILDING
-    ).values_list("pk", "attempts"):
-        if attempts >= MAX_EXPORT_ATTEMPTS:
-            data_export_give_up(export_id=pk, error="the build kept stopping")
-            counts["gave_up"] += 1
-            continue
-        DataExport.objects.filter(pk=pk).update(queued_at=now)
-        _enqueue(build_data_export, pk)
-        counts["requeued"] += 1
-
-
-MAX_REDACT_ATTEMPTS = 5
-
-
-def _partner_copies(now: datetime, counts: dict[str, int]) -> None:
-    waiting = Q(state=PartnerCopy.State.QUEUED, queued_at__lt=now - STUCK_WAITING)
-    for pk, attempts, state, done in _stuck(
-        PartnerCopy.objects.all(), now, waiting, PartnerCopy.State.WORKING
-    ).values_list("pk", "attempts", "state", "pages_done"):
-        if attempts >= MAX_REDACT_ATTEMPTS:
-            partner_copy_give_up(partner_copy_id=pk)
-            counts["gave_up"] += 1
-            continue
-        PartnerCopy.objects.filter(pk=pk).update(queued_at=now)
-        # A working copy goes on from the page after the last one it finished.
-        first = done + 1 if state == PartnerCopy.State.WORKING and done else 1
-        try:
-            redact_record.delay(pk, first)
-        except Exception as error:
-            raise BrokerDown(type(error).__name__) from error
-        counts["requeued"] += 1
