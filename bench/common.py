@@ -6,9 +6,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 HOST = "127.0.0.1"
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -32,3 +34,33 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+
+
+def manage(env: dict[str, str], *command: str, timeout: float = 600) -> str:
+    """``manage.py COMMAND`` in the benchmark's environment; its output, or exit saying why."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"manage.py {command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def gunicorn_sync(port: int, workers: int, timeout: int, log: Path) -> list[str]:
+    """gunicorn with sync workers on loopback, errors to ``log``: the shape production runs."""
+    return [
+        sys.executable, "-m", "gunicorn", "medchina.wsgi:application",
+        "--bind", f"{HOST}:{port}",
+        "--workers", str(workers),
+        "--worker-class", "sync",
+        "--timeout", str(timeout),
+        "--chdir", str(BASE_DIR),
+        "--error-logfile", str(log),
+        "--log-level", "warning",
+    ]  # fmt: skip

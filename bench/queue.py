@@ -78,7 +78,7 @@ import psycopg
 from psycopg import sql
 
 # sys.path[0] is the project folder here (see above), so the shared helpers are bench.common.
-from bench.common import HOST, free_port, stop, tail
+from bench.common import HOST, free_port, gunicorn_sync, stop, tail
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "medchina_bench_queue"
@@ -452,26 +452,7 @@ def sign_in(seeded: Seeded) -> str:
 def gunicorn(env: dict[str, str], workers: int, tmp: Path) -> Iterator[int]:
     port = free_port()
     log = tmp / "gunicorn.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "medchina.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        "120",
-        "--chdir",
-        str(BASE_DIR),
-        "--error-logfile",
-        str(log),
-        "--log-level",
-        "warning",
-    ]
+    command = gunicorn_sync(port, workers, 120, log)
     with open(tmp / "gunicorn-stdout.log", "wb") as out:
         proc = subprocess.Popen(
             command,

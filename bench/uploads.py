@@ -79,7 +79,7 @@ from typing import Any
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.append(sys.path.pop(0))
 
-from common import HOST, free_port, stop, tail
+from common import HOST, free_port, gunicorn_sync, manage, stop, tail
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -211,21 +211,6 @@ def server_env(tmp: Path, max_record: int, quota: int) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *command: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *command],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"manage.py {command[0]} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
 @dataclass(frozen=True)
 class Patient:
     ref: str
@@ -281,26 +266,7 @@ def gunicorn(
     """Run the app; yield (port, first worker's pid, error log)."""
     port = free_port()
     log = tmp / f"gunicorn-{workers}w-{timeout}s.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "medchina.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        str(timeout),
-        "--chdir",
-        str(BASE_DIR),
-        "--error-logfile",
-        str(log),
-        "--log-level",
-        "warning",
-    ]
+    command = gunicorn_sync(port, workers, timeout, log)
     with open(tmp / "gunicorn-stdout.log", "wb") as out:
         proc = subprocess.Popen(
             command,

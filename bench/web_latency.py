@@ -60,7 +60,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.append(sys.path.pop(0))
 
-from common import HOST, free_port, stop, tail
+from common import HOST, free_port, manage, stop, tail
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -329,21 +329,6 @@ for number in range(COUNT):
     portal.append(store.session_key)
 print(json.dumps({"wizard": wizard, "portal": portal}))
 """
-
-
-def manage(env: dict[str, str], *command: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *command],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"manage.py {command[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def prepare(env: dict[str, str], sessions: int) -> dict[str, list[str]]:
