@@ -53,9 +53,9 @@ def review(page, case, record, *, draw: bool = False) -> None:
     assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator(".redaction-box").count() >= 1
     if draw:
-        # A box by hand over the letter's clinic line, which the detector leaves alone.
+        # A box by hand over the letter's "Clinic date" line, which the detector leaves alone.
         area = page.locator("#redaction-page").bounding_box()
-        start = (area["x"] + area["width"] * 0.12, area["y"] + area["height"] * 0.26)
+        start = (area["x"] + area["width"] * 0.12, area["y"] + area["height"] * 0.345)
         page.mouse.move(*start)
         page.mouse.down()
         page.mouse.move(start[0] + area["width"] * 0.3, start[1] + 18, steps=6)
