@@ -51,6 +51,21 @@ AREA_SHORT = {
 }
 
 
+# The case page's "On this page" links: short names for its fieldsets and tables, so the
+# bar that stays in view stays one line high at 1280 px.
+SECTION_SHORT_NAMES = {
+    "Key facts (printed in the case file)": "Key facts",
+    "Patient and contact": "Patient",
+    "More identifiers for redaction": "Identifiers",
+    "Audit trail (latest 30)": "Audit trail",
+    "internal notes (never shown to the patient)": "Notes",
+    "record requests": "Requests",
+    "confirmed China medical directions": "Directions",
+    "members and grants": "Members",
+    "status history": "Status history",
+}
+
+
 @admin.register(Case)
 class CaseAdmin(
     TranslationQueueMixin, HiddenIsNotFound, RefusalsShownAsErrors, QueueMixin, PrivacyPagesMixin
@@ -332,12 +347,30 @@ class CaseAdmin(
         )
         return format_html("<table><tbody>{}</tbody></table>", rows)
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        # Anchors as Django's admin templates write them: fieldsets by position, tables by
+        # their formset's prefix.
+        sections = [("case-top", "Case")]
+        for index, fieldset in enumerate(context.get("adminform") or []):
+            if fieldset.name:
+                short = SECTION_SHORT_NAMES.get(str(fieldset.name), str(fieldset.name))
+                sections.append((f"fieldset-0-{index}-heading", short))
+        for inline in context.get("inline_admin_formsets") or []:
+            name = str(inline.opts.verbose_name_plural)
+            short = SECTION_SHORT_NAMES.get(name, name.capitalize())
+            sections.append((f"{inline.formset.prefix}-group", short))
+        context["page_sections"] = sections
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         case = self.get_queryset(request).filter(pk=object_id).first()
         if case is not None:
             # The sticky action bar: buttons, each carrying the status the page shows.
             extra_context.update(
+                # "Case MC-…" once, instead of Django's "Change case" over the reference.
+                title=f"Case {case.reference}",
+                subtitle=None,
                 transition_url=reverse("admin:cases_case_transition", args=[object_id]),
                 transition_targets=coordinator_targets(case.status),
                 confirm_targets={str(t) for t in CONFIRM_FIRST},

@@ -99,3 +99,25 @@ def test_the_outcome_form_ties_help_and_errors_to_their_fields(staff_login):
     assert fields["confirmed"]["described_by"] == [
         "Tick the box to confirm the patient may read this now."
     ]
+
+
+def test_the_case_page_links_each_of_its_sections_from_the_bar_that_stays_in_view(staff_login):
+    from lxml import html as lxml_html
+
+    coordinator = staff_in("coordinator", username="coord")
+    case, _ = patient_case(status=Status.DRAFTING, assigned_coordinator=coordinator)
+
+    page = staff_login(coordinator).get(f"/admin/cases/case/{case.pk}/change/")
+
+    tree = lxml_html.fromstring(page.content.decode())
+    bar = tree.xpath('//div[@role="region"][@aria-label="Actions for this case"]')[0]
+    links = bar.xpath('.//nav[@aria-label="Sections of this page"]//a')
+    labels = [link.text_content() for link in links]
+    assert labels[:4] == ["Case", "Enquiry", "Key facts", "Patient"]
+    assert {"Notes", "Records", "Directions", "Status history"} <= set(labels)
+    for link in links:
+        assert tree.xpath(f'//*[@id="{link.get("href")[1:]}"]'), link.get("href")
+    # Save is in the bar too, for the form below it.
+    save = bar.xpath('.//button[@form="case_form"]')[0]
+    assert save.get("name") == "_continue" and tree.xpath('//form[@id="case_form"]')
+    assert [h.text_content() for h in tree.xpath("//h1")] == [f"Case {case.reference}"]
