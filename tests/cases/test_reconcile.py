@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.utils import timezone
 
 from cases.casefile.build import case_file_generate
@@ -20,6 +21,7 @@ from cases.models import CaseFile, Notification, Record
 from cases.reconcile import reconcile
 from cases.records.processing import MAX_CHECK_ATTEMPTS, CheckFailed, record_process
 from cases.records.services import record_add
+from cases.tasks import record_check
 from tests.factories import patient_case
 from tests.records_support import pdf_bytes, upload
 from tests.services import broker
@@ -91,6 +93,46 @@ def test_a_render_left_rendering_by_a_killed_worker_runs_again_on_redelivery():
     case_file_generate(case_file_id=case_file.pk)
     case_file.refresh_from_db()
     assert case_file.state == CaseFile.State.READY and case_file.attempts == 1
+
+
+@pytest.fixture
+def database_blip_on_ready():
+    """PostgreSQL itself refuses the first write that marks a record ready, as a failover
+    or a lock timeout would: a real OperationalError, raised once, mid-check."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE SEQUENCE test_blip;
+            CREATE FUNCTION test_blip() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.state = 'ready' AND nextval('test_blip') = 1 THEN
+                    RAISE EXCEPTION 'the database blinked' USING ERRCODE = 'lock_not_available';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_blip BEFORE UPDATE ON {Record._meta.db_table}
+                FOR EACH ROW EXECUTE FUNCTION test_blip();
+            """
+        )
+    # DDL is transactional in PostgreSQL: the test's rollback removes all three.
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM test_blip")
+        assert cursor.fetchone()[0] >= 1, "the blip never happened: the test proved nothing"
+
+
+def test_a_record_check_hit_by_a_database_operational_error_is_retried_not_left_checking(
+    database_blip_on_ready,
+):
+    """Issue 10: a database OperationalError during a check was not retried, and the
+    record stayed ``checking`` for good while the portal polled."""
+    record = _received_record("blip")
+    # As a worker runs it: a Retry is the task's answer, not an error to raise here; in
+    # process, Celery runs the retry at once (no countdown) with the retry count raised.
+    record_check.apply(args=[record.pk], throw=False)
+    record.refresh_from_db()
+    assert record.state == Record.State.READY
+    assert record.attempts == 2  # the blinked attempt, then the retry
 
 
 # --- Read-only storage and scratch files ---------------------------------------------------
