@@ -18,10 +18,12 @@ from django.utils import timezone
 from cases.casefile.build import case_file_generate
 from cases.leases import LEASE, lease_claim
 from cases.models import CaseFile, Notification, Record
-from cases.reconcile import reconcile
+from cases.reconcile import STUCK_WAITING, reconcile
 from cases.records.processing import MAX_CHECK_ATTEMPTS, CheckFailed, record_process
 from cases.records.services import record_add
 from cases.tasks import record_check
+from medchina.celery import VISIBILITY_TIMEOUT
+from medchina.celery import app as celery_app
 from tests.factories import patient_case
 from tests.records_support import pdf_bytes, upload
 from tests.services import broker
@@ -192,6 +194,17 @@ def test_a_check_whose_worker_died_is_picked_up_when_its_lease_expires():
     assert reconcile()["requeued"] == 1
     record.refresh_from_db()
     assert record.state == Record.State.READY
+
+
+def test_a_dead_workers_work_comes_back_within_two_minutes_not_the_visibility_timeout():
+    """Issue 10: after a worker host died, its unacknowledged tasks came back only when
+    Redis's 30-minute visibility timeout expired (31 min 11 s). The reconciler's worst case
+    is a lease running out (or a lost message's wait) plus one beat interval; the real
+    kill is tests/integration/test_worker_death.py."""
+    every = timedelta(seconds=celery_app.conf.beat_schedule["reconcile-stuck-work"]["schedule"])
+    for wait in (LEASE, STUCK_WAITING):
+        assert wait + every <= timedelta(minutes=2)
+    assert LEASE + every < timedelta(seconds=VISIBILITY_TIMEOUT)
 
 
 def test_a_case_file_left_queued_or_rendering_is_rendered():

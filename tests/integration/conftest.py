@@ -43,6 +43,49 @@ def worker_environment() -> dict[str, str]:
     return {}
 
 
+def worker_env(
+    broker_url: str, tmp_path: Path, private_storage: Path, worker_environment: dict[str, str]
+) -> dict[str, str]:
+    """The environment of a worker sharing this test's database, broker and storage."""
+    database = django_settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}"
+        f":{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_URL": f"filemail://{mail_dir}",
+        "MEDCHINA_PRIVATE_STORAGE_ROOT": str(private_storage),
+        "MEDCHINA_VAR_DIR": str(tmp_path / "var"),
+        **worker_environment,
+    }
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start ``celery worker`` (one solo process, every queue) and wait until it is ready."""
+    log = open(log_path, "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "medchina", "worker",
+            "--queues", ",".join(QUEUES), "--concurrency", "1", "--pool", "solo",
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log.close()  # the child has its own copy
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the Celery worker did not start:\n" + log_path.read_text())
+        time.sleep(0.2)  # polling the log for "ready.", not synchronising on time
+    return process
+
+
 @pytest.fixture
 def celery_worker_process(
     transactional_db, broker_url, tmp_path, private_storage, worker_environment
@@ -52,40 +95,9 @@ def celery_worker_process(
     from tests.conftest import seed_reference_data
 
     seed_reference_data()
-    database = django_settings.DATABASES["default"]
-    database_url = (
-        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}"
-        f":{database['PORT'] or 5432}/{database['NAME']}"
-    )
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker_url,
-        "EMAIL_URL": f"filemail://{mail_dir}",
-        "MEDCHINA_PRIVATE_STORAGE_ROOT": str(private_storage),
-        "MEDCHINA_VAR_DIR": str(tmp_path / "var"),
-        **worker_environment,
-    }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "medchina", "worker",
-            "--queues", ",".join(QUEUES), "--concurrency", "1", "--pool", "solo",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "ready." not in (tmp_path / "worker.log").read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(
-                "the Celery worker did not start:\n" + (tmp_path / "worker.log").read_text()
-            )
-        time.sleep(0.2)
-    process.mail_dir = mail_dir
+    env = worker_env(broker_url, tmp_path, private_storage, worker_environment)
+    process = start_worker(env, tmp_path / "worker.log")
+    process.mail_dir = tmp_path / "mail"
     process.log_path = tmp_path / "worker.log"
     yield process
     process.terminate()
@@ -93,7 +105,6 @@ def celery_worker_process(
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
 
 
 @pytest.fixture(autouse=True)
