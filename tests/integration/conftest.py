@@ -65,13 +65,16 @@ def worker_env(
     }
 
 
-def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """Start ``celery worker`` (one solo process, every queue) and wait until it is ready."""
+def start_worker(
+    env: dict[str, str], log_path: Path, queues: tuple[str, ...] = QUEUES
+) -> subprocess.Popen:
+    """Start ``celery worker`` (one solo process, every queue unless told) and wait until
+    it is ready."""
     log = open(log_path, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "medchina", "worker",
-            "--queues", ",".join(QUEUES), "--concurrency", "1", "--pool", "solo",
+            "--queues", ",".join(queues), "--concurrency", "1", "--pool", "solo",
             "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
