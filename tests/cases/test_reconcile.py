@@ -21,7 +21,7 @@ from cases.models import CaseFile, Notification, Record
 from cases.reconcile import STUCK_WAITING, reconcile
 from cases.records.processing import MAX_CHECK_ATTEMPTS, CheckFailed, record_process
 from cases.records.services import record_add
-from cases.tasks import record_check
+from cases.tasks import generate_case_file, record_check
 from medchina.celery import VISIBILITY_TIMEOUT
 from medchina.celery import app as celery_app
 from tests.factories import patient_case
@@ -97,10 +97,9 @@ def test_a_render_left_rendering_by_a_killed_worker_runs_again_on_redelivery():
     assert case_file.state == CaseFile.State.READY and case_file.attempts == 1
 
 
-@pytest.fixture
-def database_blip_on_ready():
-    """PostgreSQL itself refuses the first write that marks a record ready, as a failover
-    or a lock timeout would: a real OperationalError, raised once, mid-check."""
+def _blip_once(table: str) -> None:
+    """PostgreSQL itself refuses the first write that marks a row of ``table`` ready, as a
+    failover or a lock timeout would: a real OperationalError, raised once, mid-task."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -112,15 +111,24 @@ def database_blip_on_ready():
                 END IF;
                 RETURN NEW;
             END $$;
-            CREATE TRIGGER test_blip BEFORE UPDATE ON {Record._meta.db_table}
+            CREATE TRIGGER test_blip BEFORE UPDATE ON {table}
                 FOR EACH ROW EXECUTE FUNCTION test_blip();
             """
         )
+
+
+def _blinked() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_called FROM test_blip")  # nextval never rolls back
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def database_blip_on_ready():
+    _blip_once(Record._meta.db_table)
     # DDL is transactional in PostgreSQL: the test's rollback removes all three.
     yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value FROM test_blip")
-        assert cursor.fetchone()[0] >= 1, "the blip never happened: the test proved nothing"
+    assert _blinked(), "the blip never happened: the test proved nothing"
 
 
 def test_a_record_check_hit_by_a_database_operational_error_is_retried_not_left_checking(
@@ -135,6 +143,40 @@ def test_a_record_check_hit_by_a_database_operational_error_is_retried_not_left_
     record.refresh_from_db()
     assert record.state == Record.State.READY
     assert record.attempts == 2  # the blinked attempt, then the retry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_blip_as_a_case_file_is_saved_does_not_leave_it_rendering_for_good():
+    """Issue 10: a database blip in the middle of a case-file render left the row
+    ``rendering`` for good. The row keeps its lease; once that runs out (no worker renews
+    it), the reconciler has it rendered again."""
+    from tests.cases.casefile.test_casefile import _ready_case
+    from tests.conftest import seed_reference_data
+
+    seed_reference_data()
+    case, _membership, coordinator = _ready_case()
+    case_file = CaseFile.objects.create(
+        case=case, variant="internal", version=1, requested_by=coordinator
+    )
+    _blip_once(CaseFile._meta.db_table)
+    try:
+        generate_case_file.apply(args=[case_file.pk], throw=False)
+        assert _blinked()
+        case_file.refresh_from_db()
+        assert case_file.state == CaseFile.State.RENDERING  # the worker's write was lost
+        # A minute later nobody has renewed the lease. Beat's next run:
+        CaseFile.objects.filter(pk=case_file.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert reconcile()["requeued"] == 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DROP TRIGGER test_blip ON {CaseFile._meta.db_table};"
+                " DROP FUNCTION test_blip(); DROP SEQUENCE test_blip;"
+            )
+    case_file.refresh_from_db()
+    assert case_file.state == CaseFile.State.READY and case_file.attempts == 2
 
 
 # --- Read-only storage and scratch files ---------------------------------------------------
