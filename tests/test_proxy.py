@@ -15,7 +15,10 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
@@ -75,28 +78,35 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"nginx stopped: {log.read_text() if log.exists() else ''}")
+            pytest.fail(f"the server stopped: {log.read_text() if log.exists() else ''}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.05)  # polling for the port, not synchronising on time
-    pytest.fail("nginx did not start listening")
+    pytest.fail(f"nothing listens on port {port}")
 
 
 @pytest.fixture
 def nginx(live_server, tmp_path, settings):
     """nginx on a free loopback port, proxying to the live server with our config."""
-    if not Path(NGINX).exists():
-        pytest.fail("nginx is missing: run bin/system-deps (Debian package nginx-light)")
-    upstream = urlparse(live_server.url).netloc
-    port = _free_port()
     max_body = 1024 * 1024
     settings.MEDCHINA_MAX_UPLOAD_REQUEST_SIZE = max_body
+    with _nginx_in_front_of(urlparse(live_server.url).netloc, tmp_path, max_body) as proxy:
+        # Only nginx (on 127.0.0.1) may name the client.
+        settings.MEDCHINA_TRUSTED_PROXIES = ["127.0.0.1"]
+        yield proxy
+
+
+@contextmanager
+def _nginx_in_front_of(upstream: str, tmp_path: Path, max_body: int) -> Iterator[Proxy]:
+    if not Path(NGINX).exists():
+        pytest.fail("nginx is missing: run bin/system-deps (Debian package nginx-light)")
+    port = _free_port()
     site = TEMPLATE.read_text()
     for name, value in {
         "MEDCHINA_UPSTREAM": upstream,
@@ -133,8 +143,6 @@ def nginx(live_server, tmp_path, settings):
     )
     try:
         _wait_for_port(port, process, tmp_path / "error.log")
-        # Only nginx (on 127.0.0.1) may name the client.
-        settings.MEDCHINA_TRUSTED_PROXIES = ["127.0.0.1"]
         yield Proxy(port, tmp_path / "access.log")
     finally:
         process.terminate()
@@ -302,3 +310,55 @@ def test_the_access_log_holds_no_query_strings(nginx):
     log = nginx.access_log.read_text()
     assert "/sign-in/link/" in log
     assert "secret-token-value" not in log and "token=" not in log
+
+
+# --- Slow clients (issue 10: two slow uploads at 1 MB/s held `GET /` for 25 s) ----------
+
+
+@pytest.fixture
+def production_shape(reference_data, tmp_path):
+    """Our nginx config in front of gunicorn run with deploy/gunicorn.conf.py, cut down to
+    one sync worker: if a slow client could reach it, nobody else would be served."""
+    database = django_settings.DATABASES["default"]
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD']}@"
+            f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "1",
+    }
+    with log.open("w") as output:
+        gunicorn = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "--config",
+             "deploy/gunicorn.conf.py", "medchina.wsgi"],
+            cwd=django_settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for_port(port, gunicorn, log, seconds=60)  # it loads Django first
+        with _nginx_in_front_of(f"127.0.0.1:{port}", tmp_path, 1024 * 1024) as proxy:
+            yield proxy
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+
+
+def test_a_slow_upload_does_not_hold_the_site_for_everyone_else(production_shape):
+    # A patient on a slow line: headers and the first bytes of a 500 kB upload, then
+    # nothing more for as long as this test runs.
+    slow = socket.create_connection(("127.0.0.1", production_shape.port), timeout=10)
+    try:
+        slow.sendall(
+            b"POST /my/cases/MC-XXXX-XXXX/records/ HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 500000\r\n\r\n--x\r\n"
+        )
+        # nginx keeps the unfinished body to itself; the only gunicorn worker answers.
+        status, page, _ = production_shape.client(MANAGER).get("/")
+        assert status == 200 and "medChina" in page
+    finally:
+        slow.close()
