@@ -79,7 +79,7 @@ from typing import Any
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.append(sys.path.pop(0))
 
-from common import HOST, free_port, gunicorn_sync, manage, stop, tail
+from common import HOST, free_port, gunicorn_sync, manage, nginx_in_front_of, stop, tail
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -624,49 +624,64 @@ def get_root_meanwhile(port: int, rate: float, duration: float):
 
 
 def slow_upload_bench(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> None:
-    """A 60 MiB file at 1.5 MB/s with its connection cut halfway, and GET / meanwhile."""
+    """A 60 MiB file at 1.5 MB/s with its connection cut halfway, and GET / meanwhile:
+    with gunicorn facing the clients, then behind our nginx config (the production shape)."""
     patient = prepare_more(env)
     size = args.slow_mib * MIB
-    content = os.urandom(size)
+    shapes = ["gunicorn alone"] + (["nginx → gunicorn"] if args.proxy else [])
+    for shape in shapes:
+        content = os.urandom(size)  # new bytes each time: a repeat is refused as a duplicate
+        with gunicorn(env, tmp, workers=args.web_workers, timeout=30) as (port, _worker, log):
+            if shape == "gunicorn alone":
+                _slow_upload_run(args, shape, port, patient, content)
+            else:
+                folder = tmp / "nginx"
+                limit = int(env.get("MEDCHINA_MAX_UPLOAD_REQUEST_SIZE", 10 * MIB * 1024))
+                with nginx_in_front_of(f"{HOST}:{port}", folder, limit) as proxy_port:
+                    _slow_upload_run(args, shape, proxy_port, patient, content)
+            if args.show_logs:
+                print(f"--- gunicorn log tail ---\n{tail(log)}")
+    sizes, leftovers = stored_files(Path(env["MEDCHINA_PRIVATE_STORAGE_ROOT"]))
+    print(f"   stored: {'yes' if size in sizes else 'NO'}; temp files left: {leftovers}")
+
+
+def _slow_upload_run(
+    args: argparse.Namespace, shape: str, port: int, patient: Patient, content: bytes
+) -> None:
+    size = len(content)
     rate = args.slow_rate * MB
     duration = size / rate + 5
-    with gunicorn(env, tmp, workers=args.web_workers, timeout=30) as (port, _worker, log):
-        idle = get_root_meanwhile(port, args.probe_rate, args.probe_seconds)
-        # The prober runs in its own process so the paced sender never holds its GIL.
-        prober = subprocess.Popen(
-            [sys.executable, "-c", PROBER, str(port), str(args.probe_rate), str(duration)],
-            cwd=tmp,
-            stdout=subprocess.PIPE,
-            text=True,
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    idle = get_root_meanwhile(port, args.probe_rate, args.probe_seconds)
+    # The prober runs in its own process so the paced sender never holds its GIL.
+    prober = subprocess.Popen(
+        [sys.executable, "-c", PROBER, str(port), str(args.probe_rate), str(duration)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    name = f"slow-{shape.split()[0]}.bin"
+    slow = resumable_upload(port, patient, content, name, rate=rate, drop_at=size // 2)
+    out, _ = prober.communicate(timeout=duration + 60)
+    busy = SimpleNamespace(**json.loads(out.strip().splitlines()[-1]))
+    big = None
+    if args.export_mib:
+        export = os.urandom(MIB) * args.export_mib  # one random MiB, repeated
+        export = secrets.token_bytes(32) + export[32:]
+        big = resumable_upload(
+            port, patient, export, f"export-{shape.split()[0]}.bin", rate=None, drop_at=None
         )
-        slow = resumable_upload(
-            port, patient, content, "slow-60mib.bin", rate=rate, drop_at=size // 2
-        )
-        out, _ = prober.communicate(timeout=duration + 60)
-        busy = SimpleNamespace(**json.loads(out.strip().splitlines()[-1]))
-        big = None
-        if args.export_mib:
-            export = os.urandom(MIB) * args.export_mib  # one random MiB, repeated
-            export = secrets.token_bytes(32) + export[32:]
-            big = resumable_upload(
-                port, patient, export, "imaging-export.bin", rate=None, drop_at=None
-            )
-            del export
-        if args.show_logs:
-            print(f"--- gunicorn log tail ---\n{tail(log)}")
-    sizes, leftovers = stored_files(Path(env["MEDCHINA_PRIVATE_STORAGE_ROOT"]))
+        del export
     print(
-        f"4. Resumable upload: {args.slow_mib} MiB at {args.slow_rate:g} MB/s, connection "
-        f"reset at half way (gunicorn {args.web_workers} sync workers, --timeout 30; "
-        f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())})"
+        f"4. Resumable upload, {shape}: {args.slow_mib} MiB at {args.slow_rate:g} MB/s, "
+        f"connection reset at half way (gunicorn {args.web_workers} sync workers, --timeout "
+        f"30; load average at the start {load})"
     )
     said = slow.error or (slow.answer.get("results") or [{}])[0].get("message")
     print(f"   completed: {slow.ok} ({said})")
     print(
         f"   {slow.chunks} chunks (longest {max(slow.chunk_seconds or [0]):.1f} s), "
         f"{slow.drops} drop(s), resumed from byte {slow.resumed_from}, "
-        f"whole upload {slow.seconds:.1f} s = {size / MB / max(slow.seconds, 1e-9):.2f} MB/s; "
-        f"stored: {'yes' if size in sizes else 'NO'}; temp files left: {leftovers}"
+        f"whole upload {slow.seconds:.1f} s = {size / MB / max(slow.seconds, 1e-9):.2f} MB/s"
     )
     for label, summary in (("idle", idle), ("during the upload", busy)):
         print(
@@ -675,7 +690,7 @@ def slow_upload_bench(args: argparse.Namespace, tmp: Path, env: dict[str, str]) 
             f"{summary.max_ms:6.1f} ms  errors {summary.errors}/{summary.sent}"
         )
     ratio = busy.p99_ms / idle.p99_ms if idle.p99_ms else math.nan
-    print(f"   GET / p99 during/idle: {ratio:.2f}")
+    print(f"   GET / p99 during/idle, {shape}: {ratio:.2f}")
     if big is not None:
         print(
             f"   {args.export_mib} MiB imaging export, unthrottled: completed {big.ok}, "
@@ -842,6 +857,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--show-logs", action="store_true", help="print gunicorn's log tail")
     parser.add_argument("--slow-mib", type=int, default=60, help="throttled upload, MiB")
     parser.add_argument("--slow-rate", type=float, default=1.5, help="throttle, MB/s")
+    parser.add_argument(
+        "--proxy",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part 4 again behind our nginx config (deploy/nginx), as in production",
+    )
     parser.add_argument("--export-mib", type=int, default=1024, help="chunked export, MiB")
     parser.add_argument("--web-workers", type=int, default=2, help="workers for part 4")
     parser.add_argument("--probe-rate", type=float, default=50.0, help="GET / per second")

@@ -12,11 +12,9 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.cookies import SimpleCookie
@@ -29,12 +27,11 @@ from django.conf import settings as django_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench.common import free_port, nginx_in_front_of, wait_for_port
 from cases.models import AuditEvent
 from medchina.proxy import parse_networks, resolve_client_address
 from tests.factories import patient_case, staff_in
 
-TEMPLATE = Path(django_settings.BASE_DIR) / "deploy" / "nginx" / "medchina.conf.template"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 ATTACKER, MANAGER, PATIENT = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 PASSWORD = "correct horse battery staple 2026"
 
@@ -72,25 +69,6 @@ def test_a_bad_trusted_proxies_setting_fails_loudly():
 # --- Through a real nginx ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server stopped: {log.read_text() if log.exists() else ''}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)  # polling for the port, not synchronising on time
-    pytest.fail(f"nothing listens on port {port}")
-
-
 @pytest.fixture
 def nginx(live_server, tmp_path, settings):
     """nginx on a free loopback port, proxying to the live server with our config."""
@@ -104,49 +82,11 @@ def nginx(live_server, tmp_path, settings):
 
 @contextmanager
 def _nginx_in_front_of(upstream: str, tmp_path: Path, max_body: int) -> Iterator[Proxy]:
-    if not Path(NGINX).exists():
-        pytest.fail("nginx is missing: run bin/system-deps (Debian package nginx-light)")
-    port = _free_port()
-    site = TEMPLATE.read_text()
-    for name, value in {
-        "MEDCHINA_UPSTREAM": upstream,
-        "NGINX_LISTEN": f"127.0.0.1:{port}",
-        "NGINX_MAX_BODY": str(max_body),
-    }.items():
-        site = site.replace("${" + name + "}", value)
-    site = site.replace(
-        "access_log /dev/stdout medchina;", f"access_log {tmp_path}/access.log medchina;"
-    )
-    (tmp_path / "site.conf").write_text(site)
-    temp_paths = "\n".join(
-        f"  {kind}_temp_path {tmp_path}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (tmp_path / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"worker_processes 1;\ndaemon off;\npid {tmp_path}/nginx.pid;\n"
-        f"error_log {tmp_path}/error.log warn;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\n{temp_paths}\n  include {tmp_path}/site.conf;\n}}\n"
-    )
-    process = subprocess.Popen(
-        [
-            NGINX,
-            "-p",
-            str(tmp_path),
-            "-c",
-            str(tmp_path / "nginx.conf"),
-            "-e",
-            str(tmp_path / "error.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     try:
-        _wait_for_port(port, process, tmp_path / "error.log")
-        yield Proxy(port, tmp_path / "access.log")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        with nginx_in_front_of(upstream, tmp_path, max_body) as port:
+            yield Proxy(port, tmp_path / "access.log")
+    except (FileNotFoundError, RuntimeError) as problem:
+        pytest.fail(str(problem))
 
 
 class Proxy:
@@ -320,7 +260,7 @@ def production_shape(reference_data, tmp_path):
     """Our nginx config in front of gunicorn run with deploy/gunicorn.conf.py, cut down to
     one sync worker: if a slow client could reach it, nobody else would be served."""
     database = django_settings.DATABASES["default"]
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {
         **os.environ,
@@ -339,7 +279,7 @@ def production_shape(reference_data, tmp_path):
             cwd=django_settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        _wait_for_port(port, gunicorn, log, seconds=60)  # it loads Django first
+        wait_for_port(port, gunicorn, log, seconds=60)  # it loads Django first
         with _nginx_in_front_of(f"127.0.0.1:{port}", tmp_path, 1024 * 1024) as proxy:
             yield proxy
     finally:
