@@ -57,6 +57,9 @@ def test_seed_demo_makes_a_second_coordinator_for_the_two_person_release():
 
     second = get_user_model().objects.get(username="coordinator2")
     assert second.is_staff and second.groups.filter(name="coordinator").exists()
+    first = get_user_model().objects.get(username="coordinator")
+    assert first.get_full_name() == "Demo Coordinator"
+    assert second.get_full_name() == "Demo Coordinator 2"  # told apart in the queue filter
     assert second.check_password("demo-coordinator-2026")
     assert "'coordinator2'" in out.splitlines()[1]  # the sign-in line names it
     assert "coordinator2 approves" in out or "'coordinator2' approves" in out

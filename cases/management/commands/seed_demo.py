@@ -195,7 +195,8 @@ class Command(BaseCommand):
             defaults={
                 "email": f"{username}@example.org",
                 "first_name": "Demo",
-                "last_name": group.title(),
+                # "Demo Coordinator 2": the two coordinators are told apart in every list.
+                "last_name": f"{group.title()} {username.removeprefix(group)}".strip(),
                 "is_staff": True,
             },
         )
