@@ -23,6 +23,7 @@ from cases.audit import audit_log
 from cases.casefile import services as casefile
 from cases.casefile.approval import approval_checks, case_file_approve
 from cases.casefile.identifiers import (
+    flagged_summary_text,
     free_text_of,
     identifier_accept,
     identifier_fix,
@@ -33,6 +34,7 @@ from cases.models import AuditEvent, Case, CaseFile, Record
 from cases.records.selectors import case_checklist
 from cases.serving import private_file_response
 from cases.summary import selectors as summary_selectors
+from cases.summary import services as summary_services
 from medchina.http import AuthenticatedHttpRequest
 
 
@@ -236,12 +238,7 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
                         by=request.user,
                     )
                 elif action == "edit-text":
-                    identifier_fix(
-                        case=case,
-                        source=request.POST.get("source", ""),
-                        text=request.POST.get("text", ""),
-                        by=request.user,
-                    )
+                    self._flagged_text_save(request, case)
                     self.message_user(request, "The text is saved.")
                 elif action == "approve":
                     target = access.staff_case_file(case, request.POST.get("case_file"))
@@ -263,6 +260,8 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
             except ValidationError as refused:
                 for message in refused.messages:
                     self.message_user(request, message, messages.ERROR)
+            except PermissionDenied as refused:
+                self.message_user(request, str(refused), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         files = list(case.case_files.select_related("approved_by"))
         newest_partner = max(
@@ -297,6 +296,18 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
             rendering=any(
                 f.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING} for f in files
             ),
+        )
+
+    def _flagged_text_save(self, request: AuthenticatedHttpRequest, case: Case) -> None:
+        """A flagged text edited where it stands; a summary section through the summary."""
+        source, text = request.POST.get("source", ""), request.POST.get("text", "")
+        summary_text = flagged_summary_text(case, source)
+        if summary_text is None:
+            identifier_fix(case=case, source=source, text=text, by=request.user)
+            return
+        section, field = summary_text
+        summary_services.summary_section_text_replace(
+            section=section, field=field, text=text, by=request.user, request=request
         )
 
     def case_file_download(self, request: AuthenticatedHttpRequest, object_id: str, public_id):

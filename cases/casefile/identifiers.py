@@ -16,7 +16,13 @@ from django.db import models
 
 from cases.audit import audit_log
 from cases.domain.identifiers import find
-from cases.models import AuditEvent, Case, CaseOutcome, IdentifierResolution
+from cases.models import (
+    AuditEvent,
+    Case,
+    CaseOutcome,
+    IdentifierResolution,
+    SummarySection,
+)
 from cases.records.redaction.selectors import case_identity
 
 
@@ -99,8 +105,24 @@ def free_text_of(case: Case, source: str) -> str:
     return getattr(obj, field)
 
 
+def flagged_summary_text(case: Case, source: str) -> tuple[SummarySection, str] | None:
+    """The summary section and side a scan hit points at, or None for any other text.
+
+    A summary section is not fixed by ``identifier_fix``: it goes through the summary's
+    own save (``cases.summary.services``) so its version, editor, history and the
+    Chinese side's state follow the edit, as the approval checks expect.
+    """
+    if not source.startswith("summary:"):
+        return None
+    section, field = _editable(case, source)
+    assert isinstance(section, SummarySection)
+    return section, field
+
+
 def identifier_fix(*, case: Case, source: str, text: str, by: User) -> None:
-    """Replace a flagged free text where it stands (a summary section, a record's description)."""
+    """Replace a flagged free text where it stands (a record's description, a rationale)."""
+    if source.startswith("summary:"):
+        raise ValidationError("A summary section is edited through the summary.")
     obj, field = _editable(case, source)
     max_length = getattr(type(obj)._meta.get_field(field), "max_length", None)
     if max_length and len(text) > max_length:

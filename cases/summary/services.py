@@ -231,6 +231,35 @@ def summary_section_save(
         return _section_write(section=section, edit=edit, by=by, request=request)
 
 
+def summary_section_text_replace(
+    *,
+    section: SummarySection,
+    field: str,
+    text: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> SummarySection:
+    """Replace one side's text of a section, as the summary editor would save it.
+
+    Used where a flagged identifier is fixed outside the editor (the case-files page): the
+    edit still bumps the version, names the editor, leaves a history row, and sends
+    reviewed Chinese back to "needs update" when the English under it changed.
+    """
+    if field not in {"text_en", "text_zh"}:
+        raise ValidationError("That text cannot be edited here.")
+    with transaction.atomic():
+        # The row as saved now, locked: the edit applies to what is there, not a stale copy.
+        current = SummarySection.objects.select_for_update().get(pk=section.pk)
+        edit = SectionEdit(
+            text_en=text if field == "text_en" else current.text_en,
+            state_en=current.state_en,
+            text_zh=text if field == "text_zh" else current.text_zh,
+            state_zh=current.state_zh,
+            base_version=current.version,
+        )
+        return _section_write(section=current, edit=edit, by=by, request=request)
+
+
 class StaleEdits(Exception):
     """Some of several sections were saved by someone else; nothing was saved."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -279,3 +280,66 @@ def test_the_approval_line_ends_with_one_full_stop(first, second, staff_login):
     assert page.status_code == 200
     assert ".." not in page.text.replace("...", "")
     assert "Sent without records because: “The patient has none yet.”" in page.text
+
+
+def test_a_summary_text_fixed_on_the_case_files_page_is_a_summary_edit(first, second, staff_login):
+    case = _reviewed_case(author=first)
+    background = SummarySection.objects.get(case=case, key="background")
+    case_file = _partner_file(case, by=first)
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+
+    page = staff_login(second).post(
+        url,
+        {
+            "action": "edit-text",
+            "source": f"summary:{background.pk}:text_en",
+            "text": "Treated at a hospital in the north of England.",
+        },
+        follow=True,
+    )
+
+    assert "The text is saved." in page.text
+    edited = SummarySection.objects.get(pk=background.pk)
+    assert edited.text_en == "Treated at a hospital in the north of England."
+    assert edited.version == background.version + 1
+    assert edited.updated_by == second
+    assert edited.state_zh == TextState.NEEDS_UPDATE  # its Chinese said the old English
+    latest = edited.history.order_by("-history_date").first()
+    assert latest.history_user == second and latest.text_en == edited.text_en
+    assert AuditEvent.objects.filter(
+        case=case, action=AuditEvent.Action.SUMMARY_EDITED, actor=second
+    ).exists()
+    results = {r.name: r for r in approval.approval_checks(case_file=case_file, by=second)}
+    assert not results["second_person"].passed
+    assert "edited the summary" in results["second_person"].message
+    assert not results["sections_reviewed"].passed
+    assert "Chinese needs update" in results["sections_reviewed"].message.replace("“", "")
+
+
+def test_a_chinese_summary_text_fixed_on_the_case_files_page_keeps_the_english(
+    first, second, staff_login
+):
+    case = _reviewed_case(author=first)
+    background = SummarySection.objects.get(case=case, key="background")
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+
+    staff_login(second).post(
+        url,
+        {"action": "edit-text", "source": f"summary:{background.pk}:text_zh", "text": "英国北部"},
+    )
+
+    edited = SummarySection.objects.get(pk=background.pk)
+    assert (edited.text_zh, edited.text_en) == ("英国北部", background.text_en)
+    assert edited.version == background.version + 1 and edited.updated_by == second
+    assert edited.history.filter(history_user=second).exists()
+
+
+def test_the_identifier_fix_refuses_a_summary_section(first):
+    from cases.casefile.identifiers import identifier_fix
+
+    case = _reviewed_case(author=first)
+    background = SummarySection.objects.get(case=case, key="background")
+
+    with pytest.raises(ValidationError, match="through the summary"):
+        identifier_fix(case=case, source=f"summary:{background.pk}:text_en", text="x", by=first)
+    assert SummarySection.objects.get(pk=background.pk).text_en == background.text_en
