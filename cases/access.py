@@ -636,9 +636,18 @@ def may_assign(by: Person, coordinator: User | None, current_id: int | None) -> 
 
 
 def assignable_coordinators(by: Person, current_id: int | None) -> QuerySet[User]:
-    """Whom the "assigned coordinator" box offers: active staff; for a coordinator who
-    cannot reassign, only themselves and whoever has the case now."""
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+    """Whom the "assigned coordinator" box offers: active staff who coordinate cases
+    (coordinators and managers — never a patient, a family member or a translator); for a
+    coordinator who cannot reassign, only themselves and whoever has the case now."""
+    coordinates = Q(groups__permissions__codename="change_case") | Q(
+        user_permissions__codename="change_case"
+    )
+    staff = (
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .filter(coordinates | Q(is_superuser=True))
+        .distinct()
+    )
     if not can_reassign(by):
         staff = staff.filter(pk__in=[by.pk, current_id])
     return staff

@@ -205,12 +205,6 @@ class CaseAdmin(
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        field = form.base_fields.get("assigned_coordinator")
-        if field is not None:
-            current = obj.assigned_coordinator_id if obj else None
-            field.queryset = access.assignable_coordinators(request.user, current)
-            if not access.can_reassign(request.user):
-                field.help_text = "You can take a case yourself; a manager can reassign it."
         current_id = obj.assigned_coordinator_id if obj else None
 
         class CaseForm(form):
@@ -225,6 +219,13 @@ class CaseAdmin(
                     )
                 return coordinator
 
+        # After the subclass: declaring it makes the model form's fields afresh, so a
+        # queryset set on the parent's fields would be lost (and every user offered).
+        field = CaseForm.base_fields.get("assigned_coordinator")
+        if field is not None:
+            field.queryset = access.assignable_coordinators(request.user, current_id)
+            if not access.can_reassign(request.user):
+                field.help_text = "You can take a case yourself; a manager can reassign it."
         return CaseForm
 
     def save_model(self, request, obj, form, change):

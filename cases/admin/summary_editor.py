@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 
 from cases import access
@@ -114,10 +114,12 @@ class SummaryEditorMixin(admin.ModelAdmin):
             form = forms_by_key.get(section.key) or SectionForm(section=section, user=request.user)
             if section.key in stale:
                 # Saving again replaces their version knowingly: base it on what they saved.
-                form.data = {
-                    **form.data,
-                    f"{section.key}-base_version": stale[section.key].version,
-                }
+                # A copy of the QueryDict (unpacking it with ** turned every value into a
+                # list, and saving again stored "['…']").
+                data = QueryDict(mutable=True)
+                data.update(form.data)
+                data[f"{section.key}-base_version"] = str(stale[section.key].version)
+                form.data = data
             rows.append(
                 {
                     "section": section,

@@ -549,6 +549,30 @@ def test_only_a_manager_reassigns(staff_login, coordinator):
     assert case.assigned_coordinator == other
 
 
+def test_the_assigned_coordinator_box_offers_only_people_who_coordinate(staff_login):
+    # A manager once assigned a patient of another case as "coordinator": the box listed
+    # every user, and that patient then got the case's message e-mails.
+    case, membership = patient_case()
+    other_patient = patient_case()[1].user
+    coordinator, manager = staff_in("coordinator"), staff_in("manager")
+    translator = staff_in("translator")
+    client = staff_login(manager)
+
+    page = client.get(_change_url(case)).text
+    box = page[page.index('id="id_assigned_coordinator"') :].split("</select>")[0]
+    assert f'value="{coordinator.pk}"' in box and f'value="{manager.pk}"' in box
+    for outsider in (membership.user, other_patient, translator):
+        assert f'value="{outsider.pk}"' not in box
+
+    form = client.get(_change_url(case)).context["adminform"].form
+    data = {**form.initial, "assigned_coordinator": other_patient.pk}
+    data = {k: v for k, v in data.items() if v is not None and not isinstance(v, list)}
+    refused = client.post(_change_url(case), data)
+    assert set(refused.context["adminform"].form.errors) == {"assigned_coordinator"}
+    case.refresh_from_db()
+    assert case.assigned_coordinator_id != other_patient.pk
+
+
 def test_a_translator_saves_the_chinese_in_the_browser_form(staff_login, coordinator):
     case, _ = _case_with_dated_records()
     summary_draft(case=case, by=coordinator)

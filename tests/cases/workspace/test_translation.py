@@ -195,6 +195,30 @@ def test_save_all_saves_nothing_when_one_section_was_changed_by_someone_else(
     assert background.text_en == "12 of 14 cycles"
 
 
+def test_after_an_edit_clash_the_boxes_hold_the_text_as_typed_and_saving_again_keeps_it(
+    coordinator, staff_login
+):
+    # The boxes once came back as "['Mine too']" (the form data unpacked into lists) and
+    # saving again, as the page says to, stored that.
+    case, _ = patient_case(status=Status.DRAFTING, assigned_coordinator=coordinator)
+    concern = _section(case, "current_concern", text_en="Worried", state_zh=TextState.DRAFT)
+    typed = "Line one\r\nLine two"
+    form = _form([concern], **{"save": "all", "current_concern-text_en": typed})
+    SummarySection.objects.filter(pk=concern.pk).update(text_en="Theirs", version=5)
+    client = staff_login(coordinator)
+
+    clash = client.post(f"/admin/cases/case/{case.pk}/summary/", form)
+    rows = {row["section"].key: row for row in clash.context["rows"]}
+    again = rows["current_concern"]["form"].data
+
+    assert "[" not in clash.text.split("current_concern-text_en")[1].split("</textarea>")[0]
+    assert again["current_concern-text_en"] == typed
+    assert again["current_concern-base_version"] == "5"
+    client.post(f"/admin/cases/case/{case.pk}/summary/", again)
+    concern.refresh_from_db()
+    assert concern.text_en == typed and concern.version == 6
+
+
 def test_the_editor_shows_english_beside_chinese_and_needs_update(coordinator, staff_login):
     case, _ = patient_case(status=Status.DRAFTING, assigned_coordinator=coordinator)
     _section(case, "background", state_zh=TextState.NEEDS_UPDATE)
