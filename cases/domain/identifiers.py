@@ -22,6 +22,8 @@ from datetime import date
 
 import phonenumbers
 
+from cases.domain.places import chinese_place_names
+
 # --- What we look for --------------------------------------------------------------------
 
 
@@ -736,6 +738,10 @@ def find(text: str, identity: Identity, *, generic: bool = True) -> list[Hit]:
     for provider in identity.providers:
         for hit in _provider_hits(text, provider):
             add("provider", *hit, True)
+    # The home town in a translated summary: 利兹 for an address in Leeds.
+    for place in chinese_place_names((*identity.address_lines, *identity.providers)):
+        for match in re.finditer(re.escape(place), text):
+            add("address", match.start(), match.end(), True)
     for clinician in identity.clinicians:
         words = [w for w in clinician.split() if _fold(w).rstrip(".") not in TITLES]
         if words:

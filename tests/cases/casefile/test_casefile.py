@@ -545,3 +545,27 @@ def test_record_pdfs_are_merged_with_their_stamps_and_bookmarks(tmp_path):
     assert "Record 2 of 2 · page 2/2" in text
     assert f"Page {built.page_count} of {built.page_count}" in text
     assert not list(output.parent.glob(".build-*"))  # the scratch folder is gone
+
+
+def test_the_home_town_is_caught_in_the_chinese_summary():
+    case, _ = patient_case(
+        address="1 Park Row\nLeeds", current_provider="Royal Infirmary NHS Trust"
+    )
+    SummarySection.objects.create(
+        case=case,
+        key="background",
+        text_en="Treated at a teaching hospital since 2024.",
+        text_zh="患者自2024年起在利兹的一家教学医院接受治疗。",
+    )
+
+    hits = [(h.kind, h.text, h.source) for h in identifier_scan(case)]
+
+    section = case.summary_sections.get()
+    assert hits == [("address", "利兹", f"summary:{section.pk}:text_zh")]
+
+
+def test_a_town_named_only_by_the_provider_is_caught_too():
+    case, _ = patient_case(address="", current_provider="Sheffield Teaching Hospitals")
+    SummarySection.objects.create(case=case, key="background", text_zh="在谢菲尔德治疗。伦敦的专家")
+
+    assert [h.text for h in identifier_scan(case)] == ["谢菲尔德"]

@@ -151,3 +151,24 @@ def test_ocr_near_misses_of_a_distinctive_name_are_caught():
     identity = Identity(names=("Siobhan Fairweather",))
     words = [Word("seen", (0, 0, 10, 10)), Word("Fairwealher", (12, 0, 40, 10))]
     assert [hit.words for hit in find_in_words(words, identity)] == [[1]]
+
+
+def test_the_chinese_name_of_the_home_town_is_the_cases_own():
+    at_home = Identity(address_lines=("1 Park Row", "Leeds LS1 4AP"))
+    assert [(h.kind, h.text, h.identity) for h in find("住在利兹，在伦敦看病。", at_home)] == [
+        ("address", "利兹", True)
+    ]
+    # A town not on the case's address or provider is just a town.
+    assert find("住在利兹。", Identity(address_lines=("1 Park Row", "York"))) == []
+
+
+def test_a_town_is_matched_as_a_whole_word_only():
+    from cases.domain.places import UK_PLACES_ZH, chinese_place_names
+
+    assert chinese_place_names(["Manchester Royal Infirmary"]) == ("曼彻斯特",)
+    assert chinese_place_names(["Solihull"]) == ()
+    assert chinese_place_names(["Bristol Royal Infirmary"]) == ("布里斯托尔", "布里斯托")
+    assert find("在布里斯托尔", Identity(providers=("Bristol Royal Infirmary",)))[0].text == (
+        "布里斯托尔"
+    )
+    assert all(names and all(n.strip() for n in names) for names in UK_PLACES_ZH.values())
