@@ -121,6 +121,13 @@ def transition_blocker(*, case: Case, target: Status) -> str:
                 "A case is ready only when the newest partner case file is ready and approved "
                 "by a second coordinator. Generate it and ask a colleague to approve it."
             )
+        made = newest.started_at or newest.requested_at
+        if made and case.summary_sections.filter(updated_at__gt=made).exists():
+            # What the reviewers would read is not what was approved.
+            return (
+                f"The summary changed after partner file v{newest.version} was made. "
+                "Generate it again and ask a colleague to approve the new version."
+            )
     if target == Status.SHARED and not sharing_consent_active(case):
         return "A case file is shared only with the patient's consent to sharing."
     if (

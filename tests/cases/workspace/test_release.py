@@ -239,6 +239,32 @@ def test_ready_needs_the_newest_partner_file_approved(first, second):
     assert case.status == Status.READY
 
 
+def test_ready_is_refused_when_the_summary_changed_after_the_approved_file_was_made(first, second):
+    # A translator changed the Chinese after approval; the case still went to Ready with
+    # the old file, so the reviewers would have read what nobody approved.
+    from cases.summary.services import SectionEdit, summary_section_save
+
+    case = _reviewed_case(author=first)
+    made = _partner_file(case, by=first)
+    CaseFile.objects.filter(pk=made.pk).update(started_at=timezone.now())
+    approval.case_file_approve(case_file=made, by=second)
+    section = SummarySection.objects.get(case=case, key=SummarySection.Key.BACKGROUND)
+    summary_section_save(
+        section=section,
+        edit=SectionEdit(
+            section.text_en, section.state_en, "改过的背景", "reviewed", section.version
+        ),
+        by=staff_in("translator"),
+    )
+
+    with pytest.raises(transitions.TransitionNotAllowed, match="summary changed after"):
+        transitions.case_transition(
+            case=case, to=Status.READY, actor=second, expected=Status.REVIEW
+        )
+    case.refresh_from_db()
+    assert case.status == Status.REVIEW
+
+
 def test_the_approve_button_refuses_the_same_person_on_the_page(first, second, staff_login):
     case = _reviewed_case(author=first)
     case.assigned_coordinator = first
