@@ -255,6 +255,11 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
                     )
                 elif action == "release":
                     target = access.staff_case_file(case, request.POST.get("case_file"))
+                    if request.POST.get("confirm") != "yes":
+                        # Releasing cannot be taken back: the patient is told and may read it.
+                        raise ValidationError(
+                            "Nothing was released: tick “The patient may read it now” first."
+                        )
                     casefile.case_file_release(case_file=target, by=request.user)
                     self.message_user(request, "Released to the patient.")
             except ValidationError as refused:

@@ -290,6 +290,24 @@ def test_the_task_makes_one_file_per_request_and_versions_regenerations(run_on_c
     assert case_file_generate(case_file_id=second.pk) is None
 
 
+def test_releasing_the_internal_file_asks_for_a_confirming_tick(run_on_commit, staff_login):
+    case, _membership, coordinator = _ready_case()
+    with run_on_commit():
+        case_file = case_file_request(case=case, variant="internal", by=coordinator)
+    client = staff_login(coordinator)
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+    form = {"action": "release", "case_file": str(case_file.public_id)}
+
+    refused = client.post(url, form, follow=True)
+    case_file.refresh_from_db()
+    assert case_file.released_at is None
+    assert "Nothing was released" in refused.text
+
+    client.post(url, {**form, "confirm": "yes"})
+    case_file.refresh_from_db()
+    assert case_file.released_at is not None
+
+
 def test_the_patient_downloads_the_released_internal_file(client, run_on_commit):
     case, membership, coordinator = _ready_case()
     with run_on_commit():
