@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from django.core.files import File
@@ -117,7 +118,15 @@ def case_file_generate(*, case_file_id: int) -> CaseFile | None:
     case_file.finished_at = timezone.now()
     case_file.duration_ms = int((time.monotonic() - started) * 1000)
     case_file.last_error = ""
-    case_file.save()
+    try:
+        case_file.save()
+    except BaseException:
+        # The row's write failed (a database blip): nothing names the new PDF, and left
+        # here it would outlive the case's erasure. The lease brings the render back.
+        if case_file.file.name:
+            with suppress(*STORAGE_ERRORS):
+                case_file.file.storage.delete(case_file.file.name)
+        raise
     # The page images follow as their own task: a slow preview never delays the file.
     enqueue_on_commit(render_case_file_pages, case_file.pk)
     return case_file

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tarfile
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -167,38 +168,51 @@ def _store_outputs(record: Record, checked: checks.CheckedRecord) -> None:
         "application/pdf": "pdf",
         "application/dicom": "dcm",
     }.get(checked.derivative_type, "bin")
-    with transaction.atomic():
-        with checked.derivative.open("rb") as handle:
-            record.derivative.save(f"derivative.{extension}", File(handle), save=False)
-        with checked.thumbnail.open("rb") as handle:
-            record.thumbnail.save("thumbnail.jpg", File(handle), save=False)
-        if checked.preview is not None:
-            with checked.preview.open("rb") as handle:
-                record.preview.save("preview.jpg", File(handle), save=False)
-        if checked.page_image is not None:
-            with checked.page_image.open("rb") as handle:
-                record.page_image.save("page.jpg", File(handle), save=False)
-        record.sniffed_type = checked.sniffed_type
-        record.derivative_type = checked.derivative_type
-        record.page_count = checked.page_count
-        record.metadata = checked.metadata
-        record.state = Record.State.READY
-        record.rejection_reason = ""
-        record.last_error = ""
-        record.checked_at = timezone.now()
-        if checked.kind == "dicom" and record.category == RecordCategory.OTHER:
-            record.category = RecordCategory.IMAGING_STUDY
-        record.save()
-        audit_log(
-            action=AuditEvent.Action.RECORD_CHECKED,
-            case=record.case,
-            target=str(record.public_id),
-            result="ready",
-        )
-        if record.replaces_id:
-            # The replacement is accepted: only now does the upload it replaces go.
-            old = Record.objects.filter(pk=record.replaces_id).select_related("case").first()
-            if old is not None and old.state != Record.State.DELETED:
-                record_delete(record=old, by=record.uploaded_by)
-        # Partner files include only reviewed partner copies: start the proposals now.
-        partner_copy_request(record=record)
+    written: list[str | None] = []
+    try:
+        with transaction.atomic():
+            with checked.derivative.open("rb") as handle:
+                record.derivative.save(f"derivative.{extension}", File(handle), save=False)
+            written.append(record.derivative.name)
+            with checked.thumbnail.open("rb") as handle:
+                record.thumbnail.save("thumbnail.jpg", File(handle), save=False)
+            written.append(record.thumbnail.name)
+            if checked.preview is not None:
+                with checked.preview.open("rb") as handle:
+                    record.preview.save("preview.jpg", File(handle), save=False)
+                written.append(record.preview.name)
+            if checked.page_image is not None:
+                with checked.page_image.open("rb") as handle:
+                    record.page_image.save("page.jpg", File(handle), save=False)
+                written.append(record.page_image.name)
+            record.sniffed_type = checked.sniffed_type
+            record.derivative_type = checked.derivative_type
+            record.page_count = checked.page_count
+            record.metadata = checked.metadata
+            record.state = Record.State.READY
+            record.rejection_reason = ""
+            record.last_error = ""
+            record.checked_at = timezone.now()
+            if checked.kind == "dicom" and record.category == RecordCategory.OTHER:
+                record.category = RecordCategory.IMAGING_STUDY
+            record.save()
+            audit_log(
+                action=AuditEvent.Action.RECORD_CHECKED,
+                case=record.case,
+                target=str(record.public_id),
+                result="ready",
+            )
+            if record.replaces_id:
+                # The replacement is accepted: only now does the upload it replaces go.
+                old = Record.objects.filter(pk=record.replaces_id).select_related("case").first()
+                if old is not None and old.state != Record.State.DELETED:
+                    record_delete(record=old, by=record.uploaded_by)
+            # Partner files include only reviewed partner copies: start the proposals now.
+            partner_copy_request(record=record)
+    except BaseException:
+        # The row's write failed (a database blip): nothing names these files now, and
+        # left here they would outlive the record's deletion and the case's erasure.
+        for name in filter(None, written):
+            with suppress(*STORAGE_ERRORS):
+                record.derivative.storage.delete(name)
+        raise

@@ -19,6 +19,7 @@ from cases.casefile.build import case_file_generate
 from cases.leases import LEASE, lease_claim
 from cases.models import CaseFile, Notification, Record
 from cases.reconcile import STUCK_WAITING, reconcile
+from cases.records.files import files_under
 from cases.records.processing import MAX_CHECK_ATTEMPTS, CheckFailed, record_process
 from cases.records.services import record_add
 from cases.tasks import generate_case_file, record_check
@@ -132,7 +133,7 @@ def database_blip_on_ready():
 
 
 def test_a_record_check_hit_by_a_database_operational_error_is_retried_not_left_checking(
-    database_blip_on_ready,
+    database_blip_on_ready, private_storage
 ):
     """Issue 10: a database OperationalError during a check was not retried, and the
     record stayed ``checking`` for good while the portal polled."""
@@ -143,10 +144,19 @@ def test_a_record_check_hit_by_a_database_operational_error_is_retried_not_left_
     record.refresh_from_db()
     assert record.state == Record.State.READY
     assert record.attempts == 2  # the blinked attempt, then the retry
+    # The blinked attempt's copies went with it: every stored file is one a row names.
+    stored = {
+        str(path.relative_to(private_storage))
+        for path in private_storage.rglob("*")
+        if path.is_file()
+    }
+    assert stored == {name for _storage, name in files_under([record])}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_blip_as_a_case_file_is_saved_does_not_leave_it_rendering_for_good():
+def test_a_database_blip_as_a_case_file_is_saved_does_not_leave_it_rendering_for_good(
+    private_storage,
+):
     """Issue 10: a database blip in the middle of a case-file render left the row
     ``rendering`` for good. The row keeps its lease; once that runs out (no worker renews
     it), the reconciler has it rendered again."""
@@ -177,6 +187,9 @@ def test_a_database_blip_as_a_case_file_is_saved_does_not_leave_it_rendering_for
             )
     case_file.refresh_from_db()
     assert case_file.state == CaseFile.State.READY and case_file.attempts == 2
+    # The blinked attempt's PDF went with it: the one left is the one the row names.
+    folder = Path(private_storage, case_file.file.name).parent
+    assert [path.name for path in folder.glob("*.pdf")] == [Path(case_file.file.name).name]
 
 
 # --- Read-only storage and scratch files ---------------------------------------------------
