@@ -99,7 +99,7 @@ class Case(models.Model):
     # The patient.
     patient_name = models.CharField(max_length=200)
     patient_date_of_birth = models.DateField()
-    nhs_number = models.CharField(max_length=10, blank=True)
+    nhs_number = models.CharField("NHS number", max_length=10, blank=True)
     current_provider = models.CharField("current hospital, trust or provider", max_length=200)
     # More of who the patient is, only so that redaction can find it on record pages and in
     # free text; never printed in a partner file.

@@ -573,6 +573,12 @@ def test_the_assigned_coordinator_box_offers_only_people_who_coordinate(staff_lo
     assert case.assigned_coordinator_id != other_patient.pk
 
 
+def test_the_case_page_spells_nhs_in_capitals(coord_client, coordinator):
+    case = CaseFactory(assigned_coordinator=coordinator)
+    page = coord_client.get(_change_url(case)).text
+    assert "NHS number" in page and "Nhs number" not in page
+
+
 def test_a_translator_saves_the_chinese_in_the_browser_form(staff_login, coordinator):
     case, _ = _case_with_dated_records()
     summary_draft(case=case, by=coordinator)
