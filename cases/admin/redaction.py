@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from cases.models import Case
 
 
+REPLACE_BOXES = "Replace my boxes on every page of this record"
+NOT_REPLACED = f"Nothing was changed. To read the pages again, tick “{REPLACE_BOXES}”."
+
+
 def _boxes_from_post(request: HttpRequest, page: RedactionPage) -> list[dict]:
     """The boxes the coordinator kept, the words they chose and the boxes they drew."""
     boxes: list[dict] = []
@@ -114,6 +118,10 @@ class RedactionPagesMixin(admin.ModelAdmin):
                     self.message_user(request, "The partner copy of this record is approved.")
                     return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
                 if action == "propose-again":
+                    # One click used to throw away hand-drawn boxes and the approval.
+                    if request.POST.get("replace_boxes") != "on":
+                        self.message_user(request, NOT_REPLACED, messages.ERROR)
+                        return HttpResponseRedirect(f"{here}?page={number}")
                     copy.source_sha256 = ""
                     copy.save(update_fields=["source_sha256"])
                     redaction.partner_copy_request(record=record)
@@ -155,6 +163,7 @@ class RedactionPagesMixin(admin.ModelAdmin):
             # Every other page reviewed: this page's save can approve the copy too.
             last_to_review=shown is not None
             and all(p.reviewed for p in page_rows if p.number != shown.number),
+            replace_boxes=REPLACE_BOXES,
             previous=number - 1 if number > 1 else None,
             following=number + 1 if number < len(page_rows) else None,
         )

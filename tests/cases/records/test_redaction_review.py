@@ -506,3 +506,34 @@ def test_hidden_text_annotations_forms_metadata_and_exif_never_reach_the_partner
     for found in (raw, stream_text):
         for needle in (b"Mark Hope", b"9434765919", b"07700 900123", b"3/4/61", b"GPS"):
             assert needle not in found, needle
+
+
+def test_reading_the_pages_again_needs_the_tick_that_replaces_the_boxes(
+    run_on_commit, letter_pdf, staff_login
+):
+    case, _ = hope_case()
+    record = add_record(case, letter_pdf, "letter.pdf", run_on_commit)
+    client = staff_login(staff_in("coordinator"))
+    url = reverse("admin:cases_case_redaction", args=[case.pk, record.public_id])
+    row = record.partner_copy.pages.get()
+    keep = [str(i) for i in range(len(row.boxes))]
+    client.post(url, {"action": "save-page", "page": "1", "keep": keep, "drawn": ["1,2,30,40"]})
+    client.post(url, {"action": "approve"})
+    copy = PartnerCopy.objects.get(record=record)
+    assert copy.is_current
+    assert "Replace my boxes on every page of this record" in client.get(url).text
+
+    with run_on_commit():
+        page = client.post(url, {"action": "propose-again"}, follow=True)
+
+    assert "Nothing was changed. To read the pages again, tick" in page.text
+    again = PartnerCopy.objects.get(record=record)
+    assert again.is_current and again.source_sha256 == copy.source_sha256
+    assert [1, 2, 30, 40] in [box["box"] for box in again.pages.get().boxes]
+
+    with run_on_commit():
+        client.post(url, {"action": "propose-again", "replace_boxes": "on"})
+
+    again = PartnerCopy.objects.get(record=record)
+    assert not again.is_current
+    assert [1, 2, 30, 40] not in [box["box"] for box in again.pages.get().boxes]
