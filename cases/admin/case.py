@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
@@ -64,6 +65,23 @@ SECTION_SHORT_NAMES = {
     "members and grants": "Members",
     "status history": "Status history",
 }
+
+
+# "13 min", "3 wk": the queue's two age columns must leave room for the rest at 1280 px.
+_SHORT_UNITS = [
+    (" minutes", " min"), (" minute", " min"), (" hours", " h"), (" hour", " h"),
+    (" days", " d"), (" day", " d"), (" weeks", " wk"), (" week", " wk"),
+    (" months", " mo"), (" month", " mo"), (" years", " y"), (" year", " y"),
+]  # fmt: skip
+
+
+def _short_timesince(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    text = timesince(value, depth=1).replace("\xa0", " ")
+    for long, short in _SHORT_UNITS:
+        text = text.replace(long, short)
+    return text
 
 
 @admin.register(Case)
@@ -201,7 +219,8 @@ class CaseAdmin(
             # Open cases only (the filter's default); a manager starts from every case.
             view = "all" if access.sees_every_case(request.user) else "me"
             return HttpResponseRedirect(f"{request.get_full_path()}?assigned={view}")
-        return super().changelist_view(request, extra_context)
+        # "Cases", not Django's "Select case to change": the queue is where work starts.
+        return super().changelist_view(request, {"title": "Cases", **(extra_context or {})})
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -281,27 +300,30 @@ class CaseAdmin(
 
     @admin.display(description="Waiting", ordering="submitted_at")
     def waiting(self, obj: Case) -> str:
-        return timesince(obj.submitted_at, depth=1)
+        return _short_timesince(obj.submitted_at)
 
     @admin.display(description="Patient quiet", ordering="last_patient_activity_at")
     def patient_quiet(self, obj: Case) -> str:
-        return timesince(obj.last_patient_activity_at, depth=1)
+        return _short_timesince(obj.last_patient_activity_at)
 
-    @admin.display(description="Records", ordering="essentials_missing")
+    @admin.display(description="Essential records", ordering="essentials_missing")
     def completeness(self, obj: Case) -> str:
         have = obj.essentials_total - obj.essentials_missing
-        return f"{have}/{obj.essentials_total} essential"
+        return f"{have}/{obj.essentials_total}"
 
     @admin.display(description="Deadline", ordering="decision_deadline")
     def deadline(self, obj: Case) -> str:
         if not obj.decision_deadline:
             return "—"
-        soon = obj.decision_deadline <= date.today() + DEADLINE_SOON
+        today = date.today()
+        # "8 Dec" this year, "8 Dec 2027" otherwise: short enough for the queue at 1280 px.
+        shown = date_format(
+            obj.decision_deadline, "j M" if obj.decision_deadline.year == today.year else "j M Y"
+        )
+        soon = obj.decision_deadline <= today + DEADLINE_SOON
         if soon and obj.status not in FINAL:
-            return format_html(
-                '<strong class="deadline-soon">{} (soon)</strong>', obj.decision_deadline
-            )
-        return str(obj.decision_deadline)
+            return format_html('<strong class="deadline-soon">{} (soon)</strong>', shown)
+        return shown
 
     # --- Case page ---------------------------------------------------------------------
 

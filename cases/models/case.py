@@ -205,7 +205,9 @@ class Case(models.Model):
 
     @property
     def patient_initials(self) -> str:
-        return "".join(part[0] for part in self.patient_name.split() if part).upper()[:3]
+        # "陈伟 (Chen Wei)" gives 陈CW, not 陈(C: brackets and quotes are not letters.
+        letters = (next((c for c in part if c.isalpha()), "") for part in self.patient_name.split())
+        return "".join(letters).upper()[:3]
 
     @property
     def status_for_patient(self) -> tuple[str, str]:

@@ -141,8 +141,14 @@ def test_the_queue_shows_initials_completeness_and_close_deadlines(coord_client,
     page = coord_client.get("/admin/cases/case/?assigned=me")
     assert "ABK" in page.text
     assert "Ada Byron King" not in page.text
-    assert "1/4 essential" in page.text
+    assert '<td class="field-completeness">1/4</td>' in page.text
     assert "(soon)" in page.text
+    assert "<h1>Cases</h1>" in page.text
+
+
+def test_initials_skip_brackets_around_a_name_in_another_script():
+    case = CaseFactory.build(patient_name="陈伟 (Chen Wei)")
+    assert case.patient_initials == "陈CW"
 
 
 def test_the_queue_searches_and_filters(coord_client, coordinator):
