@@ -431,6 +431,10 @@ def works_as_translator(user: Person) -> bool:
     return can_edit_chinese(user) and not can_edit_english(user)
 
 
+# Release is a two-person decision: the status in which every coordinator may open a case.
+OPEN_TO_EVERY_COORDINATOR = Status.REVIEW
+
+
 def visible_case_q(user: Person, prefix: str = "") -> Q:
     """The cases a staff member may read, ``prefix`` reaching the case from another model.
 
@@ -448,8 +452,13 @@ def visible_case_q(user: Person, prefix: str = "") -> Q:
     return (
         Q(**{f"{prefix}assigned_coordinator": user})
         | Q(**{f"{prefix}assigned_coordinator__isnull": True})
-        | Q(**{f"{prefix}status": Status.REVIEW})
+        | Q(**{f"{prefix}status": OPEN_TO_EVERY_COORDINATOR})
     )
+
+
+def open_to_every_coordinator(case: Case) -> bool:
+    """Whether any coordinator may open this case now (to check it and approve its file)."""
+    return case.status == OPEN_TO_EVERY_COORDINATOR
 
 
 def staff_cases(user: Person) -> QuerySet[Case]:

@@ -298,6 +298,8 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
             not_yours=next(
                 (c.message for c in checks if c.name == "second_person" and not c.passed), ""
             ),
+            # Other coordinators reach the case only in Review (cases/access.py).
+            open_to_others=access.open_to_every_coordinator(case),
             rendering=any(
                 f.state in {CaseFile.State.QUEUED, CaseFile.State.RENDERING} for f in files
             ),

@@ -369,3 +369,21 @@ def test_the_identifier_fix_refuses_a_summary_section(first):
     with pytest.raises(ValidationError, match="through the summary"):
         identifier_fix(case=case, source=f"summary:{background.pk}:text_en", text="x", by=first)
     assert SummarySection.objects.get(pk=background.pk).text_en == background.text_en
+
+
+def test_before_review_the_page_says_to_move_the_case_to_review_first(first, second, staff_login):
+    case = _reviewed_case(author=first, status=Status.DRAFTING)
+    case.assigned_coordinator = first
+    case.save(update_fields=["assigned_coordinator"])
+    _partner_file(case, by=first)
+    url = f"/admin/cases/case/{case.pk}/case-files/"
+
+    own = staff_login(first).get(url).text
+
+    assert "Move the case to Review first: then any other coordinator can open it" in own
+    assert "Ask another coordinator" not in own
+    # That is why: until Review, the second coordinator cannot open the page at all.
+    assert staff_login(second).get(url).status_code == 404
+    transitions.case_transition(case=case, to=Status.REVIEW, actor=first, expected=Status.DRAFTING)
+    assert "Ask another coordinator to open this page" in staff_login(first).get(url).text
+    assert staff_login(second).get(url).status_code == 200
