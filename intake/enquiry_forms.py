@@ -82,6 +82,15 @@ class WhoForm(StepForm):
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
+    # Asked only of a family member or carer.
+    FAMILY_ONLY = ("relationship", "authority", "patient_email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.FAMILY_ONLY:
+            # site.js hides these unless "family" is chosen; without it they stay shown.
+            self.fields[name].widget.attrs["data-family-only"] = ""
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -90,10 +99,12 @@ class WhoForm(StepForm):
                 self.add_error("relationship", "Enter your relationship to the patient")
             if not data.get("authority"):
                 self.add_error("authority", "Select what allows you to act for the patient")
-        else:
-            data["relationship"] = ""
-            data["authority"] = ""
-            data["patient_email"] = ""
+        elif data.get("filling_in_for") == "self":
+            # A patient who first chose "family" may have left these half filled in:
+            # they were never asked of the patient, so neither checked nor kept.
+            for name in self.FAMILY_ONLY:
+                self.errors.pop(name, None)
+                data[name] = ""
         return data
 
 

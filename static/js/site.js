@@ -9,6 +9,20 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // "Who is filling in this enquiry?": the questions for a family member or carer show
+  // only once that is the answer. The server ignores them for a patient either way.
+  const who = document.querySelectorAll("input[name=filling_in_for]");
+  const familyOnly = new Set(
+    [...document.querySelectorAll("[data-family-only]")].map((input) =>
+      input.closest("[id^=div_id_]"),
+    ),
+  );
+  const showFamilyOnly = () => {
+    const family = [...who].some((radio) => radio.checked && radio.value === "family");
+    for (const question of familyOnly) if (question) question.hidden = !family;
+  };
+  for (const radio of who) radio.addEventListener("change", showFamilyOnly);
+  if (who.length) showFamilyOnly();
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
