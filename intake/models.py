@@ -17,6 +17,9 @@ class EnquiryDraft(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # What was typed on a step last sent back with errors, by step, exactly as typed (cut
+    # to each field's limit): shown again on Back, a return or a reload, never an answer.
+    typed = models.JSONField(default=dict, blank=True)
     case = models.OneToOneField(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
     )

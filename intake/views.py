@@ -122,13 +122,21 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
             return bad_request(request)
         if form.is_valid():
             draft.data[step.slug] = wizard.to_stored(form.cleaned_data)
-            draft.save(update_fields=["data", "updated_at"])
+            draft.typed.pop(step.slug, None)
+            draft.save(update_fields=["data", "typed", "updated_at"])
             following = wizard.step_after(step.slug)
             if returning_to_review or following is None:
                 return redirect("intake:review")
             return redirect("intake:step", slug=following)
+        # Kept apart from the answers, so Back, a return or a reload shows what was typed.
+        typed = wizard.typed_values(form)
+        if draft.typed.get(step.slug) != typed:
+            draft.typed[step.slug] = typed
+            draft.save(update_fields=["typed", "updated_at"])
     else:
-        stored = draft.data.get(step.slug)
+        # Errors are not shown again here: they may depend on answers changed since, and
+        # the next Continue checks everything afresh.
+        stored = wizard.step_initial(step, draft)
         form = (
             wizard.step_form(step, draft, initial=stored)
             if stored
@@ -147,6 +155,7 @@ def enquiry_step(request: HttpRequest, slug: str) -> HttpResponse:
             "step_count": len(wizard.STEPS),
             "previous": previous,
             "returning_to_review": returning_to_review,
+            "not_yet_saved": request.method == "GET" and step.slug in draft.typed,
             "for_someone_else": draft.data.get("who", {}).get("filling_in_for") == "family",
         },
     )
@@ -204,7 +213,8 @@ def enquiry_submit(request: HttpRequest) -> HttpResponse:
         case = services.case_submit(enquiry=enquiry, request=request)
         draft.case = case
         draft.data = {}  # the answers now live on the case; keep no second copy
-        draft.save(update_fields=["case", "data", "updated_at"])
+        draft.typed = {}
+        draft.save(update_fields=["case", "data", "typed", "updated_at"])
     return redirect("intake:submitted")
 
 

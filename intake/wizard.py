@@ -34,6 +34,8 @@ STEPS: list[Step] = [
 BY_SLUG = {step.slug: step for step in STEPS}
 # Fields that are never stored: the honeypot.
 _NOT_STORED = {"website"}
+# The cut for typed text whose field sets no limit of its own (choices, dates).
+_TYPED_LIMIT = 100
 
 
 def step_after(slug: str) -> str | None:
@@ -72,8 +74,38 @@ def bound_form(step: Step, draft: EnquiryDraft) -> intake_forms.StepForm:
     return step_form(step, draft, data=draft.data.get(step.slug, {}))
 
 
+def typed_values(form: forms.Form) -> dict[str, str | bool]:
+    """What was typed into a form, to show again; bounded, so the draft holds no more.
+
+    Only the form's own fields (never the CSRF token, the honeypot or a file), each cut
+    to its field's limit: a step's typed values are never bigger than its valid answers
+    could be.
+    """
+    typed: dict[str, str | bool] = {}
+    for name, field in form.fields.items():
+        if name in _NOT_STORED or isinstance(field, forms.FileField):
+            continue
+        value = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+        if isinstance(value, bool):
+            typed[name] = value
+        elif isinstance(value, str) and value:
+            typed[name] = value[: getattr(field, "max_length", None) or _TYPED_LIMIT]
+    return typed
+
+
+def step_initial(step: Step, draft: EnquiryDraft) -> dict[str, Any] | None:
+    """What a step's page shows when opened: what was last typed there, else its answers."""
+    if step.slug in draft.typed:
+        return draft.typed[step.slug]
+    return draft.data.get(step.slug)
+
+
 def first_incomplete(draft: EnquiryDraft) -> Step | None:
     for step in STEPS:
+        if step.slug in draft.typed:
+            # Sent back with errors: the person was changing these answers, so the
+            # earlier ones may no longer be what they mean.
+            return step
         if step.slug not in draft.data or not bound_form(step, draft).is_valid():
             return step
     return None
@@ -87,7 +119,7 @@ def enquiry_from_draft(draft: EnquiryDraft) -> Enquiry:
     cleaned: dict[str, Any] = {}
     for step in STEPS:
         form = bound_form(step, draft)
-        if not form.is_valid():
+        if step.slug in draft.typed or not form.is_valid():
             raise ValueError(step.slug)
         cleaned.update(form.cleaned_data)
     # The form fields carry the enquiry's names, except these two.

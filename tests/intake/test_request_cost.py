@@ -61,3 +61,16 @@ def test_a_session_survives_a_cache_flush(client):
     assert Session.objects.count() == 1  # written through to the database
     cache.clear()
     assert client.get("/my/").status_code == 200
+
+
+def test_a_step_with_errors_costs_a_draft_read_and_one_write_of_what_was_typed(
+    client, django_assert_num_queries
+):
+    client.post("/start/", {"urgent": "no"})
+    client.get("/start/who/")
+    with django_assert_num_queries(SESSION_QUERIES + 2):
+        response = client.post("/start/who/", {"filling_in_for": "family"})
+    assert response.status_code == 200
+    # The same again (a resent form) changes nothing, so nothing is written.
+    with django_assert_num_queries(SESSION_QUERIES + 1):
+        client.post("/start/who/", {"filling_in_for": "family"})
