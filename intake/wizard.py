@@ -78,8 +78,8 @@ def typed_values(form: forms.Form) -> dict[str, str | bool]:
     """What was typed into a form, to show again; bounded, so the draft holds no more.
 
     Only the form's own fields (never the CSRF token, the honeypot or a file), each cut
-    to its field's limit: a step's typed values are never bigger than its valid answers
-    could be.
+    to twice its field's limit: bounded, yet a text pasted over the limit stays over it, so
+    the next Continue says so again instead of silently keeping the first part.
     """
     typed: dict[str, str | bool] = {}
     for name, field in form.fields.items():
@@ -89,7 +89,8 @@ def typed_values(form: forms.Form) -> dict[str, str | bool]:
         if isinstance(value, bool):
             typed[name] = value
         elif isinstance(value, str) and value:
-            typed[name] = value[: getattr(field, "max_length", None) or _TYPED_LIMIT]
+            limit = getattr(field, "max_length", None)
+            typed[name] = value[: 2 * limit if limit else _TYPED_LIMIT]
     return typed
 
 
