@@ -480,9 +480,9 @@ sys.path.append(BENCH)
 from case_file import django_setup, seed
 django_setup()
 from django.contrib.auth import get_user_model
-from cases.casefile import case_file_request
+from cases.casefile.services import case_file_request
 from cases.models import Case, CaseFile
-setup = seed(PARAGRAPHS)
+setup = seed(PARAGRAPHS, Path(INPUTS))
 case = Case.objects.get(pk=setup.case_reference)
 coordinator = get_user_model().objects.get(username="bench-coordinator")
 print(json.dumps({"ready": case.reference}), flush=True)
@@ -507,6 +507,7 @@ def rendering(env: dict[str, str], tmp: Path, args: argparse.Namespace) -> Itera
         RENDERER.replace("BENCH", repr(str(Path(__file__).resolve().parent)))
         .replace("PARAGRAPHS", str(args.paragraphs))
         .replace("STOP", repr(str(stop_file)))
+        .replace("INPUTS", repr(str(tmp / "render-inputs")))
     )
     workers = []
     for number, command in enumerate(worker_commands()):
