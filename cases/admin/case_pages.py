@@ -56,14 +56,17 @@ class CasePagesMixin(RedactionPagesMixin, StatusPagesMixin, SummaryEditorMixin, 
 
     # --- Workspace pages ---------------------------------------------------------------
 
-    def get_urls(self):
-        def view(function, name: str, route: str):
-            return path(
-                f"<path:object_id>/{route}",
-                self.admin_site.admin_view(function),
-                name=f"cases_case_{name}",
-            )
+    def case_page_url(self, function, name: str, route: str):
+        """A workspace page under a case: /admin/cases/case/<ref>/<route>, named
+        ``admin:cases_case_<name>``, behind the admin's sign-in and second factor."""
+        return path(
+            f"<path:object_id>/{route}",
+            self.admin_site.admin_view(function),
+            name=f"cases_case_{name}",
+        )
 
+    def get_urls(self):
+        view = self.case_page_url
         return [
             view(self.transition_view, "transition", "transition/"),
             view(self.withdraw_view, "withdraw", "withdraw/"),

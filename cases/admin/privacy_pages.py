@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 
 from cases import access
 from cases.admin.case_pages import CasePagesMixin
@@ -21,13 +21,7 @@ class PrivacyPagesMixin(CasePagesMixin):
     """Messages and erasure, on top of the other workspace pages."""
 
     def get_urls(self):
-        def view(function, name: str, route: str):
-            return path(
-                f"<path:object_id>/{route}",
-                self.admin_site.admin_view(function),
-                name=f"cases_case_{name}",
-            )
-
+        view = self.case_page_url
         return [
             view(self.messages_view, "messages", "messages/"),
             view(self.erasure_view, "erasure", "erasure/"),
