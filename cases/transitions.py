@@ -121,8 +121,7 @@ def transition_blocker(*, case: Case, target: Status) -> str:
                 "A case is ready only when the newest partner case file is ready and approved "
                 "by a second coordinator. Generate it and ask a colleague to approve it."
             )
-        made = newest.started_at or newest.requested_at
-        if made and case.summary_sections.filter(updated_at__gt=made).exists():
+        if newest.summary_change_since_made():
             # What the reviewers would read is not what was approved.
             return (
                 f"The summary changed after partner file v{newest.version} was made. "

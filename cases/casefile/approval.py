@@ -145,14 +145,8 @@ def _sections_reviewed(approval: Approval) -> str:
 
 @approval_check("summary_unchanged", "The summary has not changed since the file was made")
 def _summary_unchanged(approval: Approval) -> str:
-    f = approval.case_file
-    made = f.started_at or f.requested_at
-    changed = (
-        SummarySection.objects.filter(case_id=f.case_id, updated_at__gt=made)
-        .order_by("updated_at")
-        .first()
-    )
-    if made and changed:
+    changed = approval.case_file.summary_change_since_made()
+    if changed:
         return (
             f"The summary ({changed.get_key_display()}) changed after this file was made; "
             "regenerate the partner file and approve the new version."

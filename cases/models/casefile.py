@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models.case import Case
+from cases.models.summary import SummarySection
 from cases.storage import private_storage_for_fields
 
 User = settings.AUTH_USER_MODEL
@@ -83,6 +84,14 @@ class CaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.variant} v{self.version}"
+
+    def summary_change_since_made(self) -> SummarySection | None:
+        """The first summary section saved after this file was made (so the file no longer
+        says what the summary says), or None. Approval and *Ready* both ask it."""
+        made = self.started_at or self.requested_at
+        if made is None:
+            return None
+        return self.case.summary_sections.filter(updated_at__gt=made).order_by("updated_at").first()
 
     @property
     def preview_page_numbers(self) -> range:
