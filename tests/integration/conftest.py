@@ -43,6 +43,17 @@ def worker_environment() -> dict[str, str]:
     return {}
 
 
+def wait_for(predicate, seconds: float = 90.0) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``seconds`` pass (False): waiting for a
+    state another process reaches, never sleeping a fixed time as synchronisation."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def worker_env(
     broker_url: str, tmp_path: Path, private_storage: Path, worker_environment: dict[str, str]
 ) -> dict[str, str]:

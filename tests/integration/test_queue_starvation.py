@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 from django.core.files.base import ContentFile
@@ -21,20 +20,11 @@ from cases.records.services import record_add
 from cases.tasks import record_check
 from medchina.celery import HEAVY_QUEUES, MAIL_QUEUE
 from tests.factories import patient_case
-from tests.integration.conftest import start_worker, worker_env
+from tests.integration.conftest import start_worker, wait_for, worker_env
 from tests.records_support import pdf_bytes
 from tests.services import broker, require_postgresql
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)  # polling for a state, not synchronising on time
-    return False
 
 
 def test_a_sign_in_email_is_sent_while_the_heavy_worker_is_busy_with_an_upload(
@@ -70,14 +60,14 @@ def test_a_sign_in_email_is_sent_while_the_heavy_worker_is_busy_with_an_upload(
                 record.refresh_from_db()
                 return record.state == Record.State.CHECKING
 
-            assert _wait_for(checking), (tmp_path / "heavy.log").read_text()[-3000:]
+            assert wait_for(checking), (tmp_path / "heavy.log").read_text()[-3000:]
             response = client.post("/sign-in/", {"email": membership.user.email})
         assert response.status_code == 302
 
         def mail_arrived() -> bool:
             return any(mail_dir.iterdir())
 
-        assert _wait_for(mail_arrived), (tmp_path / "mail.log").read_text()[-3000:]
+        assert wait_for(mail_arrived), (tmp_path / "mail.log").read_text()[-3000:]
         record.refresh_from_db()
         assert record.state == Record.State.CHECKING  # the heavy work is still under way
         (message,) = mail_dir.iterdir()
@@ -90,7 +80,7 @@ def test_a_sign_in_email_is_sent_while_the_heavy_worker_is_busy_with_an_upload(
             record.refresh_from_db()
             return record.state == Record.State.READY
 
-        assert _wait_for(ready), (tmp_path / "heavy.log").read_text()[-3000:]
+        assert wait_for(ready), (tmp_path / "heavy.log").read_text()[-3000:]
     finally:
         for worker in (heavy, mail):
             worker.terminate()
@@ -118,7 +108,7 @@ def _feed(fifo, content: bytes) -> bool:
         descriptor = opened()
         return descriptor is not None
 
-    if not _wait_for(reader_there):
+    if not wait_for(reader_there):
         return False
     assert descriptor is not None
     try:

@@ -28,6 +28,7 @@ from cases.records.services import record_add
 from cases.tasks import notification_send, record_check
 from medchina.celery import QUEUES
 from tests.factories import patient_case
+from tests.integration.conftest import wait_for
 from tests.records_support import pdf_bytes
 from tests.services import broker, unavailable
 
@@ -97,15 +98,6 @@ def broker_url(private_redis):
     return private_redis.url
 
 
-def _wait_for(predicate, seconds: float = 90.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_work_queued_when_redis_restarts_without_its_data_still_finishes(
     request, transactional_db, private_redis
 ):
@@ -145,4 +137,4 @@ def test_work_queued_when_redis_restarts_without_its_data_still_finishes(
         notification.refresh_from_db()
         return states == {Record.State.READY} and notification.state == Notification.State.SENT
 
-    assert _wait_for(all_done), worker.log_path.read_text()[-3000:]
+    assert wait_for(all_done), worker.log_path.read_text()[-3000:]

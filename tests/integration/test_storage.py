@@ -8,7 +8,6 @@ different ``MEDCHINA_VAR_DIR``. Both use the same bucket on moto's S3-compatible
 from __future__ import annotations
 
 import io
-import time
 
 import pikepdf
 import pytest
@@ -18,19 +17,11 @@ from kombu import Connection
 from cases.models import CaseFile, Record
 from cases.records.services import record_add
 from tests.factories import patient_case
+from tests.integration.conftest import wait_for
 from tests.records_support import pdf_bytes
 from tests.storage_support import files_under
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -67,7 +58,7 @@ def test_a_worker_on_another_machine_builds_a_case_file_from_the_bucket(
         record.refresh_from_db()
         return not record.is_pending
 
-    assert _wait_for(checked), celery_worker_process.log_path.read_text()
+    assert wait_for(checked), celery_worker_process.log_path.read_text()
     assert record.state == Record.State.READY, record.rejection_reason
     with Connection(broker_url) as connection:
         generate_case_file.apply_async(args=[case_file.pk], connection=connection)
@@ -76,7 +67,7 @@ def test_a_worker_on_another_machine_builds_a_case_file_from_the_bucket(
         case_file.refresh_from_db()
         return case_file.state in {CaseFile.State.READY, CaseFile.State.FAILED}
 
-    assert _wait_for(rendered, 120), celery_worker_process.log_path.read_text()
+    assert wait_for(rendered, 120), celery_worker_process.log_path.read_text()
     assert case_file.state == CaseFile.State.READY, case_file.last_error
     # Read back here, from the bucket, what the worker wrote there.
     with case_file.file.open("rb") as handle, pikepdf.open(io.BytesIO(handle.read())) as pdf:

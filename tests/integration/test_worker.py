@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from kombu import Connection
 
@@ -7,17 +5,9 @@ from cases.models import Notification
 from cases.records.services import record_add
 from cases.tasks import notification_send
 from tests.factories import patient_case
+from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_real_worker_sends_a_queued_email_through_redis(celery_worker_process, broker_url):
@@ -37,7 +27,7 @@ def test_a_real_worker_sends_a_queued_email_through_redis(celery_worker_process,
         notification.refresh_from_db()
         return notification.state == Notification.State.SENT
 
-    assert _wait_for(sent), celery_worker_process.log_path.read_text()
+    assert wait_for(sent), celery_worker_process.log_path.read_text()
     assert notification.attempts == 1
     (mail_file,) = celery_worker_process.mail_dir.iterdir()
     mail = mail_file.read_text()
@@ -57,7 +47,7 @@ def test_the_same_task_delivered_twice_sends_one_email(celery_worker_process, br
     def both_handled() -> bool:
         return celery_worker_process.log_path.read_text().count("succeeded in") >= 2
 
-    assert _wait_for(both_handled), celery_worker_process.log_path.read_text()
+    assert wait_for(both_handled), celery_worker_process.log_path.read_text()
     notification.refresh_from_db()
     assert notification.state == Notification.State.SENT
     assert notification.attempts == 1
@@ -89,7 +79,7 @@ def test_a_hostile_file_does_not_stop_the_worker_checking_the_next(
         states = set(Record.objects.values_list("state", flat=True))
         return states <= {Record.State.READY, Record.State.REJECTED} and len(states) == 2
 
-    assert _wait_for(both_done), celery_worker_process.log_path.read_text()
+    assert wait_for(both_done), celery_worker_process.log_path.read_text()
     hostile.refresh_from_db()
     good.refresh_from_db()
     assert hostile.state == Record.State.REJECTED and "picture" in hostile.rejection_reason
@@ -110,6 +100,6 @@ def test_the_heavy_queue_renders_a_case_file(celery_worker_process, broker_url):
         case_file.refresh_from_db()
         return case_file.state in {CaseFile.State.READY, CaseFile.State.FAILED}
 
-    assert _wait_for(ready, 60), celery_worker_process.log_path.read_text()
+    assert wait_for(ready, 60), celery_worker_process.log_path.read_text()
     assert case_file.state == CaseFile.State.READY, case_file.last_error
     assert case_file.page_count >= 4 and len(case_file.sha256) == 64

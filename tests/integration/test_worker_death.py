@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from datetime import timedelta
 
 import psycopg
@@ -28,20 +27,11 @@ from cases.records.services import record_add
 from cases.tasks import record_check
 from medchina.celery import app as celery_app
 from tests.factories import patient_case
-from tests.integration.conftest import start_worker, worker_env
+from tests.integration.conftest import start_worker, wait_for, worker_env
 from tests.records_support import pdf_bytes
 from tests.services import broker, require_postgresql
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(predicate, seconds: float = 90.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)  # polling for a state, not synchronising on time
-    return False
 
 
 def _blocked_on_a_lock() -> bool:
@@ -102,7 +92,7 @@ def test_a_check_whose_worker_host_died_finishes_without_waiting_for_the_visibil
             record.refresh_from_db()
             return record.state == Record.State.CHECKING and _blocked_on_a_lock()
 
-        assert _wait_for(mid_task), (tmp_path / "doomed-worker.log").read_text()[-3000:]
+        assert wait_for(mid_task), (tmp_path / "doomed-worker.log").read_text()[-3000:]
         doomed.send_signal(signal.SIGKILL)  # the host dies: no clean-up, no acknowledgement
         doomed.wait(timeout=10)
     finally:
@@ -125,5 +115,5 @@ def test_a_check_whose_worker_host_died_finishes_without_waiting_for_the_visibil
         record.refresh_from_db()
         return record.state == Record.State.READY
 
-    assert _wait_for(ready), worker.log_path.read_text()[-3000:]
+    assert wait_for(ready), worker.log_path.read_text()[-3000:]
     assert record.attempts == 2
